@@ -1,0 +1,35 @@
+# foldwise: raw competition files -> cache -> folds -> per-fold training -> OOF
+# -> ensembles -> submissions -> leaderboard. Wiring only: helpers live in
+# rules/common.smk, logic in the foldwise package.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+##### helpers and config validation #####
+
+
+include: "rules/common.smk"
+
+
+##### target #####
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True
+
+
+##### stages #####
+
+
+include: "rules/data.smk"
+include: "rules/folds.smk"
+include: "rules/train.smk"
+include: "rules/ensemble.smk"
+include: "rules/submit.smk"

@@ -1,0 +1,185 @@
+"""Config validation and the typed views the rules and scripts use.
+
+Nothing here imports torch: the Snakefile imports this module while it builds the DAG.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from foldwise.errors import FoldwiseError
+
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "config.schema.yaml"
+
+
+def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
+    """Load the JSON schema (YAML syntax) of the config."""
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def _validator_class():
+    from jsonschema import Draft202012Validator, validators
+
+    validate_properties = Draft202012Validator.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(Draft202012Validator, {"properties": set_defaults})
+
+
+def _format_error(err) -> str:
+    where = ".".join(str(p) for p in err.absolute_path) or "<top level>"
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = sorted(err.schema.get("properties", {}))
+        unknown = [k for k in err.instance if k not in allowed]
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        return f"config key '{where}': unknown key {', '.join(hints)}; valid keys: {', '.join(allowed)}"
+    if err.validator == "required":
+        return f"config key '{where}': {err.message}"
+    return f"config key '{where}': {err.message}"
+
+
+def validate(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """Validate ``config`` in place against the schema, filling every default.
+
+    Args:
+        config: the loaded config mapping (modified in place).
+        schema_path: the schema file.
+
+    Returns:
+        The same ``config``, with defaults filled in.
+
+    Raises:
+        FoldwiseError: naming the offending key and what is allowed.
+    """
+    if config is None:
+        raise FoldwiseError("config is empty: give at least data and models (see README, 'Config reference')")
+    from jsonschema.exceptions import best_match
+
+    validator = _validator_class()(load_schema(schema_path))
+    # First pass fills defaults; the second reports against the filled config.
+    errors = list(validator.iter_errors(config))
+    if not errors:
+        errors = list(validator.iter_errors(config))
+    if errors:
+        raise FoldwiseError(_format_error(best_match(errors)))
+    _check_cross_references(config)
+    return config
+
+
+def _check_cross_references(config: dict) -> None:
+    from foldwise.losses import LOSSES
+    from foldwise.metrics import METRICS
+
+    models = config["models"]
+    if not models:
+        raise FoldwiseError("config key 'models': define at least one model (name -> {backbone: ...})")
+    for key, value in [("metric", config["metric"])] + [
+        (f"ensembles.{n}.objective", e["objective"]) for n, e in config["ensembles"].items()
+    ]:
+        if value not in METRICS:
+            raise FoldwiseError(f"config key '{key}': unknown metric '{value}'; valid: {', '.join(sorted(METRICS))}")
+    for name, m in models.items():
+        if m["loss"] not in LOSSES:
+            raise FoldwiseError(
+                f"config key 'models.{name}.loss': unknown loss '{m['loss']}'; valid: {', '.join(sorted(LOSSES))}"
+            )
+    for name, ens in config["ensembles"].items():
+        members = ens["members"] if ens["members"] is not None else list(models)
+        if len(members) == 0:
+            raise FoldwiseError(f"config key 'ensembles.{name}.members': empty list")
+        for m in members:
+            if m not in models:
+                raise FoldwiseError(
+                    f"config key 'ensembles.{name}.members': '{m}' is not a model; models: {', '.join(models)}"
+                )
+        if name in models:
+            raise FoldwiseError(f"config key 'ensembles.{name}': the name is already used by a model")
+        if ens["method"] == "given":
+            weights = ens["weights"] or {}
+            missing = [m for m in members if m not in weights]
+            extra = [m for m in weights if m not in members]
+            if missing or extra or sum(weights.values()) <= 0:
+                raise FoldwiseError(
+                    f"config key 'ensembles.{name}.weights': method 'given' needs one non-negative weight per member "
+                    f"({', '.join(members)}) with a positive sum; missing: {missing or 'none'}, not members: {extra or 'none'}"
+                )
+    if config["folds"]["scheme"] in ("group", "stratified_group") and not config["data"]["group_col"]:
+        raise FoldwiseError(
+            f"config key 'folds.scheme': '{config['folds']['scheme']}' needs data.group_col (the column of groups)"
+        )
+    for name in config["submissions"] or []:
+        if name not in models and name not in config["ensembles"]:
+            raise FoldwiseError(f"config key 'submissions': '{name}' is neither a model nor an ensemble")
+
+
+def load_config(path: str | Path) -> dict:
+    """Read and validate a YAML config file (used by tests and the demo)."""
+    with open(path) as fh:
+        return validate(yaml.safe_load(fh))
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the competition files are; see the schema for each field."""
+
+    dir: str
+    train_csv: str
+    test_csv: str | None
+    sample_submission: str
+    solution: str | None
+    id_col: str
+    target_col: str
+    group_col: str | None
+    train_images: str
+    test_images: str
+    channels: int
+
+    def path(self, name: str | None) -> Path | None:
+        """Resolve a file name of this config relative to ``dir``."""
+        return None if name is None else Path(self.dir) / name
+
+
+def from_dict(cls, d: dict):
+    """Build a dataclass from a mapping, ignoring keys it does not declare."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def ensemble_members(config: dict, name: str) -> list[str]:
+    """The model names an ensemble combines (all models when ``members`` is null)."""
+    members = config["ensembles"][name]["members"]
+    return list(config["models"]) if members is None else list(members)
+
+
+def submission_names(config: dict) -> list[str]:
+    """Models and ensembles that get a submission file."""
+    if config["submissions"] is not None:
+        return list(config["submissions"])
+    return list(config["models"]) + list(config["ensembles"])
+
+
+def model_settings(config: dict, name: str) -> dict[str, Any]:
+    """Everything that determines one model's training, for its params and config hash."""
+    return {
+        "model": name,
+        "task": config["task"],
+        "metric": config["metric"],
+        "seed": config["seed"],
+        **copy.deepcopy(config["models"][name]),
+    }

@@ -1,0 +1,183 @@
+"""Weighted soft voting of model predictions, with weights given or fitted on OOF.
+
+:class:`WeightedSoftVoting` follows scikit-learn's conventions: ``__init__``
+stores settings, :meth:`~WeightedSoftVoting.fit` learns ``weights_`` and
+returns ``self``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from foldwise.errors import FoldwiseError
+from foldwise.io import read_parquet_metadata, write_json, write_parquet
+from foldwise.metrics import get_metric
+from foldwise.oof import encode_targets, fold_scores, prob_columns
+
+log = logging.getLogger(__name__)
+
+METHODS = ("optimize", "hill_climb", "equal", "given")
+_EPS = 1e-15
+
+
+class WeightedSoftVoting:
+    """Blend member probabilities with non-negative weights summing to 1.
+
+    Args:
+        method: ``optimize`` (SLSQP on the simplex), ``hill_climb`` (greedy
+            selection with replacement, Caruana et al. 2004), ``equal`` or ``given``.
+        weights: member weights for ``given``.
+        objective: metric name the weights are fitted to.
+        hill_climb_iters: steps of hill climbing.
+
+    Shape:
+        probs: ``(M, N, K)`` member probabilities; y: ``(N,)`` class indices.
+    """
+
+    def __init__(self, method: str = "optimize", weights=None, objective: str = "log_loss", hill_climb_iters: int = 100):
+        self.method = method
+        self.weights = weights
+        self.objective = objective
+        self.hill_climb_iters = hill_climb_iters
+
+    def fit(self, probs: np.ndarray, y: np.ndarray) -> "WeightedSoftVoting":
+        """Learn ``weights_`` (``(M,)``) and ``score_`` (the objective on ``probs``)."""
+        if self.method not in METHODS:
+            raise KeyError(f"unknown ensemble method '{self.method}'; valid: {', '.join(METHODS)}")
+        probs = np.asarray(probs, dtype=np.float64)
+        y = np.asarray(y)
+        m = probs.shape[0]
+        metric = get_metric(self.objective)
+        self.member_scores_ = np.array([metric(y, p) for p in probs])
+        if self.method == "equal":
+            w = np.full(m, 1.0 / m)
+        elif self.method == "given":
+            w = np.asarray(self.weights, dtype=np.float64)
+            if w.shape != (m,) or (w < 0).any() or w.sum() <= 0:
+                raise ValueError(f"given weights must be {m} non-negative numbers with a positive sum")
+        elif self.method == "hill_climb":
+            w = self._hill_climb(probs, y, metric)
+        else:
+            w = self._optimize(probs, y, metric)
+        w = w / w.sum()
+        if self.method in ("optimize", "hill_climb"):
+            # Never worse on OOF than the best single member.
+            best = metric.loss(y, probs[int(np.argmin([metric.loss(y, p) for p in probs]))])
+            if metric.loss(y, np.tensordot(w, probs, 1)) > best:
+                w = np.eye(m)[int(np.argmin([metric.loss(y, p) for p in probs]))]
+        self.weights_ = w
+        self.score_ = metric(y, np.tensordot(w, probs, 1))
+        return self
+
+    def predict_proba(self, probs: np.ndarray) -> np.ndarray:
+        """Weighted average of member probabilities. Returns ``(N, K)``."""
+        return np.tensordot(self.weights_, np.asarray(probs, dtype=np.float64), 1)
+
+    def _optimize(self, probs, y, metric) -> np.ndarray:
+        from scipy.optimize import minimize
+
+        m = probs.shape[0]
+        if self.objective == "log_loss":
+            q = probs[:, np.arange(len(y)), y]  # (M, N): each member's probability of the true class
+
+            def fun(w):
+                p = np.maximum(w @ q, _EPS)
+                return -np.mean(np.log(p)), -(q / p).mean(axis=1)
+
+            jac = True
+        else:
+
+            def fun(w):
+                return metric.loss(y, np.tensordot(w, probs, 1))
+
+            jac = None
+        res = minimize(
+            fun, np.full(m, 1.0 / m), jac=jac, method="SLSQP", bounds=[(0.0, 1.0)] * m,
+            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1, "jac": lambda w: np.ones_like(w)}],
+            options={"maxiter": 200, "ftol": 1e-10},
+        )
+        w = np.clip(res.x, 0, None)
+        return w if w.sum() > 0 else np.full(m, 1.0 / m)
+
+    def _hill_climb(self, probs, y, metric) -> np.ndarray:
+        m = probs.shape[0]
+        losses = np.array([metric.loss(y, p) for p in probs])
+        counts = np.zeros(m)
+        first = int(np.argmin(losses))
+        counts[first] = 1
+        total, current = probs[first].copy(), losses[first]
+        for _ in range(self.hill_climb_iters):
+            n = counts.sum()
+            cand = [metric.loss(y, (total + probs[j]) / (n + 1)) for j in range(m)]
+            j = int(np.argmin(cand))
+            if cand[j] >= current - 1e-12:
+                break
+            counts[j] += 1
+            total += probs[j]
+            current = cand[j]
+        return counts
+
+
+def _load_members(members: list[str], oof_paths: list[str], test_paths: list[str]):
+    oofs = [pd.read_parquet(p) for p in oof_paths]
+    tests = [pd.read_parquet(p) for p in test_paths]
+    splits = {name: read_parquet_metadata(p).get("folds_sha256") for name, p in zip(members, oof_paths)}
+    if len(set(splits.values())) != 1:
+        detail = ", ".join(f"{n}: {str(s)[:12]}" for n, s in splits.items())
+        raise FoldwiseError(f"ensemble members were trained on different fold splits ({detail}); re-run them")
+    for name, o, t in zip(members, oofs, tests):
+        if not o["id"].equals(oofs[0]["id"]) or not t["id"].equals(tests[0]["id"]):
+            raise FoldwiseError(f"ensemble member '{name}' predicts other ids than '{members[0]}'")
+        if prob_columns(o) != prob_columns(oofs[0]):
+            raise FoldwiseError(f"ensemble member '{name}' has other classes than '{members[0]}'")
+    return oofs, tests, splits[members[0]]
+
+
+def run_ensemble(
+    name: str,
+    members: list[str],
+    oof_paths: list[str],
+    test_paths: list[str],
+    settings: dict,
+    classes: list[str],
+    target_col: str,
+    metric: str,
+    out_oof: str,
+    out_test: str,
+    out_weights: str,
+    out_scores: str,
+) -> dict:
+    """Fit an ensemble on its members' OOF predictions and write its files."""
+    oofs, tests, folds_sha = _load_members(members, oof_paths, test_paths)
+    cols = prob_columns(oofs[0])
+    y = encode_targets(oofs[0][target_col], classes)
+    given = settings.get("weights")
+    blender = WeightedSoftVoting(
+        method=settings["method"],
+        weights=[given[m] for m in members] if given and settings["method"] == "given" else None,
+        objective=settings["objective"],
+        hill_climb_iters=settings["hill_climb_iters"],
+    ).fit(np.stack([o[cols].to_numpy() for o in oofs]), y)
+    oof = oofs[0][["id", "fold", target_col]].copy()
+    oof[cols] = blender.predict_proba(np.stack([o[cols].to_numpy() for o in oofs])).astype(np.float32)
+    test = tests[0][["id"]].copy()
+    test[cols] = blender.predict_proba(np.stack([t[cols].to_numpy() for t in tests])).astype(np.float32)
+    meta = {"folds_sha256": folds_sha, "ensemble": name}
+    write_parquet(oof, out_oof, meta)
+    write_parquet(test, out_test, meta)
+    weights = {
+        "method": settings["method"],
+        "objective": settings["objective"],
+        "weights": dict(zip(members, map(float, blender.weights_))),
+        "oof_objective": float(blender.score_),
+        "member_oof_objective": dict(zip(members, map(float, blender.member_scores_))),
+        "folds_sha256": folds_sha,
+    }
+    write_json(out_weights, weights)
+    scores = {"name": name, "kind": "ensemble", **fold_scores(oof, target_col, classes, metric), "folds_sha256": folds_sha}
+    write_json(out_scores, scores)
+    log.info("%s: weights %s; CV %s %.5f", name, weights["weights"], metric, scores["cv"])
+    return weights

@@ -1,0 +1,112 @@
+"""Model factory: any timm backbone by name, from scratch or from a local weights file.
+
+Model hubs are never contacted: ``pretrained`` is ``False`` or a path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from pathlib import Path
+
+import torch
+
+from foldwise.errors import FoldwiseError
+
+log = logging.getLogger(__name__)
+
+
+def _check_name(name: str) -> None:
+    import timm
+
+    if not timm.is_model(name):
+        close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.6)
+        raise KeyError(
+            f"unknown timm backbone '{name}'"
+            + (f"; close matches: {', '.join(close)}" if close else "; see timm.list_models()")
+        )
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Load a weights file safely (safetensors, or ``torch.load(weights_only=True)``).
+
+    Unwraps the ``state_dict`` / ``model`` / ``state_dict_ema`` wrappers that
+    training scripts commonly save.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FoldwiseError(f"pretrained weights file not found: {path} (config key models.<name>.pretrained)")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state = load_file(str(path))
+    else:
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001
+            raise FoldwiseError(f"cannot load weights file {path} safely (weights_only): {exc}") from None
+    for key in ("state_dict_ema", "state_dict", "model"):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+            break
+    return {k.removeprefix("module."): v for k, v in state.items() if isinstance(v, torch.Tensor)}
+
+
+def create_model(
+    backbone: str,
+    num_classes: int,
+    in_chans: int = 3,
+    pretrained: bool | str = False,
+    **kwargs,
+) -> torch.nn.Module:
+    """Create a timm classifier.
+
+    Args:
+        backbone: timm model name.
+        num_classes: size of the new head.
+        in_chans: input channels (1 or 3); pretrained stems are adapted.
+        pretrained: ``False`` or the path of a local weights file. A head of a
+            different size in the file is dropped and the new head trained.
+        **kwargs: passed to :func:`timm.create_model`.
+
+    Returns:
+        The model, on the CPU.
+
+    Raises:
+        KeyError: unknown backbone (lists close matches).
+        FoldwiseError: ``pretrained: true`` (no hubs here) or an unreadable file.
+    """
+    import timm
+
+    _check_name(backbone)
+    if pretrained is True:
+        raise FoldwiseError(
+            f"models.<name>.pretrained: true would download '{backbone}' weights from a hub; "
+            "give the path of a local weights file instead"
+        )
+    model = timm.create_model(backbone, pretrained=False, num_classes=num_classes, in_chans=in_chans, **kwargs)
+    if pretrained:
+        _load_pretrained(model, pretrained, in_chans)
+    return model
+
+
+def _load_pretrained(model: torch.nn.Module, path: str, in_chans: int) -> None:
+    from timm.models._manipulate import adapt_input_conv
+
+    state = read_state_dict(path)
+    own = model.state_dict()
+    cfg = getattr(model, "pretrained_cfg", {}) or {}
+    first_conv = cfg.get("first_conv")
+    if first_conv and in_chans != 3 and f"{first_conv}.weight" in state:
+        state[f"{first_conv}.weight"] = adapt_input_conv(in_chans, state[f"{first_conv}.weight"])
+    dropped = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
+    for k in dropped:
+        del state[k]
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    loaded = len(own) - len(missing)
+    if loaded == 0:
+        raise FoldwiseError(f"weights file {path} has no tensor that fits '{type(model).__name__}'; wrong file?")
+    log.info(
+        "loaded %d/%d tensors from %s (re-initialised: %s; unused: %d)",
+        loaded, len(own), path, ", ".join(sorted(missing)) or "none", len(unexpected),
+    )

@@ -1,0 +1,92 @@
+"""Gather a model's per-fold predictions into its OOF and test files, with CV scores.
+
+OOF file (``results/oof/{model}.parquet``): ``id, fold, <target>, prob_<class>...``,
+one row per training row in training-table order. Test file
+(``results/test/{model}.parquet``): ``id, prob_<class>...``, the mean over folds.
+Both carry the SHA-256 of ``folds.pkl`` and of the model's config in their
+parquet metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from foldwise.errors import FoldwiseError
+from foldwise.io import read_parquet_metadata, sha256_file, write_json, write_parquet
+from foldwise.metrics import get_metric
+
+log = logging.getLogger(__name__)
+
+
+def prob_columns(df: pd.DataFrame) -> list[str]:
+    """The ``prob_<class>`` columns of a prediction table, in order."""
+    return [c for c in df.columns if c.startswith("prob_")]
+
+
+def encode_targets(labels: pd.Series, classes: list[str]) -> np.ndarray:
+    """Map label strings to class indices. Shape: ``(N,)`` int64."""
+    code = {c: i for i, c in enumerate(classes)}
+    return labels.astype(str).map(code).to_numpy(dtype=np.int64)
+
+
+def fold_scores(oof: pd.DataFrame, target_col: str, classes: list[str], metric_name: str) -> dict:
+    """Overall and per-fold score of an OOF table."""
+    metric = get_metric(metric_name)
+    y = encode_targets(oof[target_col], classes)
+    probs = oof[prob_columns(oof)].to_numpy()
+    folds = oof["fold"].to_numpy()
+    per_fold = [metric(y[folds == k], probs[folds == k]) for k in np.unique(folds)]
+    return {"metric": metric_name, "cv": metric(y, probs), "folds": per_fold}
+
+
+def gather_model(
+    name: str,
+    fold_oofs: list[str],
+    fold_tests: list[str],
+    folds_path: str,
+    n_train: int,
+    classes: list[str],
+    target_col: str,
+    metric: str,
+    out_oof: str,
+    out_test: str,
+    out_scores: str,
+) -> dict:
+    """Combine one model's fold outputs.
+
+    Raises:
+        FoldwiseError: a fold file made on another split, or rows predicted never or twice.
+    """
+    folds_sha = sha256_file(folds_path)
+    metas = [read_parquet_metadata(p) for p in fold_oofs + fold_tests]
+    stale = [p for p, m in zip(fold_oofs + fold_tests, metas) if m.get("folds_sha256") != folds_sha]
+    if stale:
+        raise FoldwiseError(f"{stale[0]} was trained on a different folds.pkl; re-run its train job")
+    config_shas = {m.get("config_sha256") for m in metas}
+    if len(config_shas) != 1:
+        raise FoldwiseError(f"the fold files of model '{name}' come from different configs; re-run its train jobs")
+    oof = pd.concat([pd.read_parquet(p) for p in fold_oofs], ignore_index=True)
+    counts = np.bincount(oof["row"].to_numpy(), minlength=n_train)
+    if len(counts) != n_train or (counts != 1).any():
+        raise FoldwiseError(
+            f"model '{name}': {(counts == 0).sum()} training row(s) have no OOF prediction and "
+            f"{(counts > 1).sum()} have several; every row must be predicted exactly once"
+        )
+    oof = oof.sort_values("row").drop(columns="row").reset_index(drop=True)
+    tests = [pd.read_parquet(p) for p in fold_tests]
+    for t in tests[1:]:
+        if not t["id"].equals(tests[0]["id"]):
+            raise FoldwiseError(f"model '{name}': the folds' test predictions list different ids")
+    cols = prob_columns(tests[0])
+    test = tests[0][["id"]].copy()
+    test[cols] = np.mean([t[cols].to_numpy(dtype=np.float64) for t in tests], axis=0).astype(np.float32)
+    meta = {"folds_sha256": folds_sha, "config_sha256": config_shas.pop(), "model": name}
+    write_parquet(oof, out_oof, meta)
+    write_parquet(test, out_test, meta)
+    scores = {"name": name, "kind": "model", **fold_scores(oof, target_col, classes, metric), **meta}
+    write_json(out_scores, scores)
+    log.info("%s: CV %s %.5f (folds: %s)", name, metric, scores["cv"], ", ".join(f"{s:.4f}" for s in scores["folds"]))
+    return scores

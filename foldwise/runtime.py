@@ -1,0 +1,61 @@
+"""Process set-up shared by every workflow script: logging, threads, clean failures.
+
+Call :func:`configure_threads` before anything imports torch: OpenMP reads
+``OMP_WAIT_POLICY`` once, when it loads, and its default busy-wait makes CPU
+training several times slower when jobs share cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+from typing import Callable
+
+from foldwise.errors import FoldwiseError
+
+
+def setup_logging(log_path: str | None = None, level: int = logging.INFO) -> None:
+    """Send logging (and warnings) to ``log_path`` (the rule's ``log:``) and to stderr."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w"))
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
+    )
+    logging.captureWarnings(True)
+
+
+def configure_threads(threads: int) -> None:
+    """Pin math libraries to ``threads`` and make idle OpenMP threads sleep.
+
+    Must run before torch is imported; calling it later still sets torch's
+    thread count but cannot change the OpenMP wait policy.
+    """
+    threads = max(1, int(threads))
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if "torch" in sys.modules:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def derive_seed(*parts: object) -> int:
+    """A 31-bit seed from any values, stable across processes and Python versions."""
+    blob = "\x1f".join(map(str, parts)).encode()
+    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little") & 0x7FFFFFFF
+
+
+def run_step(log_path: str | None, fn: Callable[[], None]) -> None:
+    """Run one rule's work: log to ``log_path``; a :class:`FoldwiseError` becomes one line and exit 1."""
+    setup_logging(log_path)
+    try:
+        fn()
+    except FoldwiseError as exc:
+        logging.getLogger("foldwise").error("%s", exc)
+        print(f"foldwise error: {exc}", file=sys.stderr)
+        sys.exit(1)

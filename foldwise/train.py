@@ -1,0 +1,322 @@
+"""Training of one (model, fold) job, resumable at every epoch.
+
+The job writes its fold's OOF predictions, its test predictions, a per-epoch
+``history.csv`` and the best weights. A checkpoint of the whole training state
+is saved atomically after every epoch in a directory Snakemake does not manage,
+so a killed job resumes from its last complete epoch when it is run again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from foldwise.augment import AugmentConfig, BatchAugment
+from foldwise.data import load_classes, open_cache
+from foldwise.folds import load_folds
+from foldwise.io import atomic_path, sha256_file, sha256_json, write_csv, write_parquet
+from foldwise.losses import balanced_class_weights, create_loss
+from foldwise.metrics import get_metric
+from foldwise.models import create_model
+from foldwise.predict import Normalizer, predict_proba
+from foldwise.runtime import derive_seed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One model's training settings (the schema's ``models.<name>`` plus globals)."""
+
+    model: str
+    backbone: str
+    img_size: int = 224
+    pretrained: bool | str = False
+    model_kwargs: dict = field(default_factory=dict)
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.05
+    warmup_epochs: float = 1.0
+    loss: str = "cross_entropy"
+    label_smoothing: float = 0.0
+    class_weights: str = "none"
+    oversample: bool = False
+    augment: dict = field(default_factory=dict)
+    tta_hflip: bool = False
+    patience: int | None = None
+    predict_batch_size: int = 256
+    metric: str = "accuracy"
+    seed: int = 42
+    task: str = "multiclass"
+
+    @classmethod
+    def from_params(cls, params: dict) -> "TrainConfig":
+        """Build from the rule's params, rejecting keys this version does not know."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(params) - names
+        if unknown:
+            raise KeyError(f"unknown training settings {sorted(unknown)}; valid: {sorted(names)}")
+        return cls(**params)
+
+
+@dataclass(frozen=True)
+class FoldPaths:
+    """Inputs and outputs of one (model, fold) job."""
+
+    train_table: str
+    test_table: str
+    classes: str
+    folds: str
+    train_cache: str
+    test_cache: str
+    oof: str
+    test: str
+    history: str
+    weights: str
+    checkpoint_dir: str
+
+
+def cosine_with_warmup(step: int, total: int, warmup: int) -> float:
+    """LR multiplier: linear warm-up to 1, then cosine decay to 0 at ``total``."""
+    if warmup > 0 and step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+class _Progress:
+    """A one-line progress bar on an interactive stderr; silent in logs and pipes."""
+
+    def __init__(self, total: int, prefix: str):
+        self.total, self.prefix = total, prefix
+        self.enabled = sys.stderr.isatty()
+
+    def update(self, done: int, loss: float) -> None:
+        if self.enabled:
+            filled = int(30 * done / max(1, self.total))
+            bar = "#" * filled + "." * (30 - filled)
+            sys.stderr.write(f"\r{self.prefix} [{bar}] {done}/{self.total} loss {loss:.4f}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def select_device() -> torch.device:
+    """CUDA when present, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def train_fold(cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1) -> dict:
+    """Train ``cfg`` on one fold and write its predictions.
+
+    Args:
+        cfg: model settings.
+        paths: inputs and outputs.
+        fold: which fold of ``folds.pkl`` to validate on.
+        target_col: name of the target column written in the OOF file.
+        threads: CPU threads for torch.
+
+    Returns:
+        A summary dict: best epoch, best score, epochs run, seconds, samples/s.
+    """
+    torch.set_num_threads(max(1, threads))
+    device = select_device()
+    metric = get_metric(cfg.metric)
+    classes = load_classes(paths.classes)
+    n_classes = len(classes)
+    table = pd.read_parquet(paths.train_table)
+    folds = load_folds(paths.folds)
+    if not 0 <= fold < len(folds):
+        raise IndexError(f"fold {fold} does not exist: folds.pkl has {len(folds)} folds")
+    tr_idx, va_idx = folds[fold]
+    folds_sha = sha256_file(paths.folds)
+    config_sha = sha256_json(dataclasses.asdict(cfg))
+    y = table["target"].to_numpy()
+    images = open_cache(paths.train_cache)
+    if len(images) != len(table):
+        raise ValueError(f"{paths.train_cache} has {len(images)} rows but the table has {len(table)}")
+
+    seed = derive_seed(cfg.seed, cfg.model, fold)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    if device.type == "cpu":
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    use_cuda = device.type == "cuda"
+
+    in_chans = images.shape[-1]
+    model = create_model(cfg.backbone, n_classes, in_chans=in_chans, pretrained=cfg.pretrained, **cfg.model_kwargs)
+    model = model.to(device, memory_format=torch.channels_last if use_cuda else torch.contiguous_format)
+    pcfg = getattr(model, "pretrained_cfg", {}) or {}
+    mean, std = list(pcfg.get("mean", (0.5,) * 3)), list(pcfg.get("std", (0.5,) * 3))
+    if in_chans == 1:
+        mean, std = [float(np.mean(mean))], [float(np.mean(std))]
+    norm = Normalizer(mean, std, device, channels_last=use_cuda)
+    augment = BatchAugment(AugmentConfig(**cfg.augment))
+
+    from timm.optim import create_optimizer_v2
+
+    optimizer = create_optimizer_v2(model, "adamw", lr=cfg.lr, weight_decay=cfg.weight_decay)
+    drop_last = len(tr_idx) > cfg.batch_size
+    steps_per_epoch = len(tr_idx) // cfg.batch_size if drop_last else 1
+    total, warmup = steps_per_epoch * cfg.epochs, int(round(cfg.warmup_epochs * steps_per_epoch))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: cosine_with_warmup(s, total, warmup))
+    weights = balanced_class_weights(y[tr_idx], n_classes) if cfg.class_weights == "balanced" else None
+    criterion = create_loss(cfg.loss, label_smoothing=cfg.label_smoothing, class_weights=weights).to(device)
+    sample_p = None
+    if cfg.oversample:
+        counts = np.bincount(y[tr_idx], minlength=n_classes)
+        sample_p = torch.as_tensor(1.0 / counts[y[tr_idx]], dtype=torch.float64)
+
+    ckpt_dir = Path(paths.checkpoint_dir)
+    state = {"epoch": 0, "best_score": None, "best_epoch": -1, "bad_epochs": 0, "history": [], "best_valid": None}
+    resumed = _try_resume(ckpt_dir / "last.pt", folds_sha, config_sha, model, optimizer, scheduler, gen)
+    if resumed is not None:
+        state = resumed
+        log.info("resuming %s fold %d from the checkpoint of epoch %d/%d", cfg.model, fold, state["epoch"], cfg.epochs)
+
+    y_tr = torch.as_tensor(y, dtype=torch.long)
+    seen, t_train = 0, 0.0
+    while state["epoch"] < cfg.epochs and not _stopped_early(cfg, state):
+        epoch = state["epoch"] + 1
+        t0 = time.perf_counter()
+        model.train()
+        order = (
+            torch.multinomial(sample_p, len(tr_idx), replacement=True, generator=gen)
+            if sample_p is not None
+            else torch.randperm(len(tr_idx), generator=gen)
+        ).numpy()
+        bar = _Progress(steps_per_epoch, f"{cfg.model} fold {fold} epoch {epoch}/{cfg.epochs}")
+        loss_sum = 0.0
+        for step in range(steps_per_epoch):
+            rows = np.sort(tr_idx[order[step * cfg.batch_size : (step + 1) * cfg.batch_size]])
+            x = norm.normalize(augment(norm.to_unit(images[rows]), gen))
+            target = y_tr[rows].to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_cuda):
+                loss = criterion(model(x).float(), target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            loss_sum += loss.item()
+            seen += len(rows)
+            bar.update(step + 1, loss_sum / (step + 1))
+        bar.close()
+        t_train += time.perf_counter() - t0
+        probs = predict_proba(model, images, va_idx, norm, cfg.predict_batch_size, cfg.tta_hflip, use_cuda)
+        score = metric(y[va_idx], probs)
+        valid_loss = get_metric("log_loss")(y[va_idx], probs)
+        row = {
+            "epoch": epoch,
+            "lr": optimizer.param_groups[0]["lr"],
+            "train_loss": loss_sum / max(1, steps_per_epoch),
+            "valid_loss": valid_loss,
+            f"valid_{cfg.metric}": score,
+            "seconds": time.perf_counter() - t0,
+        }
+        state["history"].append(row)
+        improved = state["best_score"] is None or metric.better(score, state["best_score"])
+        if improved:
+            state.update(best_score=score, best_epoch=epoch, bad_epochs=0, best_valid=torch.from_numpy(probs))
+            _save_atomic(model.state_dict(), ckpt_dir / "best.pt")
+        else:
+            state["bad_epochs"] += 1
+        state["epoch"] = epoch
+        _save_checkpoint(ckpt_dir / "last.pt", state, folds_sha, config_sha, model, optimizer, scheduler, gen)
+        log.info(
+            "%s fold %d epoch %d/%d train_loss %.4f valid_loss %.4f valid_%s %.4f%s lr %.2e %.1fs",
+            cfg.model, fold, epoch, cfg.epochs, row["train_loss"], valid_loss, cfg.metric, score,
+            " *" if improved else "", row["lr"], row["seconds"],
+        )
+
+    model.load_state_dict(torch.load(ckpt_dir / "best.pt", map_location=device, weights_only=True))
+    oof_probs = state["best_valid"].numpy()
+    test_images = open_cache(paths.test_cache)
+    test_probs = predict_proba(model, test_images, None, norm, cfg.predict_batch_size, cfg.tta_hflip, use_cuda)
+    meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": cfg.model, "fold": str(fold)}
+    prob_cols = [f"prob_{c}" for c in classes]
+    oof = pd.DataFrame(oof_probs, columns=prob_cols)
+    oof.insert(0, "row", va_idx)
+    oof.insert(1, "id", table["id"].to_numpy()[va_idx])
+    oof.insert(2, "fold", fold)
+    oof.insert(3, target_col, table["label"].to_numpy()[va_idx])
+    test_table = pd.read_parquet(paths.test_table)
+    test = pd.DataFrame(test_probs, columns=prob_cols)
+    test.insert(0, "id", test_table["id"].to_numpy())
+    write_parquet(oof, paths.oof, meta)
+    write_parquet(test, paths.test, meta)
+    write_csv(pd.DataFrame(state["history"]), paths.history)
+    with atomic_path(paths.weights) as tmp:
+        shutil.copyfile(ckpt_dir / "best.pt", tmp)
+    summary = {
+        "best_epoch": state["best_epoch"],
+        "best_score": state["best_score"],
+        "epochs_run": len(state["history"]),
+        "train_seconds": t_train,
+        "samples_per_second": seen / t_train if t_train > 0 else None,
+        "device": str(device),
+    }
+    log.info("done %s fold %d: best %s %.4f at epoch %d", cfg.model, fold, cfg.metric, state["best_score"], state["best_epoch"])
+    return summary
+
+
+def _stopped_early(cfg: TrainConfig, state: dict) -> bool:
+    return cfg.patience is not None and state["bad_epochs"] >= cfg.patience
+
+
+def _save_atomic(obj, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def _save_checkpoint(path, state, folds_sha, config_sha, model, optimizer, scheduler, gen) -> None:
+    _save_atomic(
+        {
+            "folds_sha256": folds_sha,
+            "config_sha256": config_sha,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "generator": gen.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "state": {**state, "history": [dict(r) for r in state["history"]]},
+        },
+        path,
+    )
+
+
+def _try_resume(path: Path, folds_sha, config_sha, model, optimizer, scheduler, gen) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - an unreadable checkpoint is ignored, never trusted
+        log.warning("ignoring unreadable checkpoint %s: %s", path, exc)
+        return None
+    if ckpt.get("folds_sha256") != folds_sha or ckpt.get("config_sha256") != config_sha:
+        log.info("ignoring checkpoint %s: it was made with a different config or fold split", path)
+        return None
+    if not (path.parent / "best.pt").is_file():
+        log.info("ignoring checkpoint %s: its best.pt is missing", path)
+        return None
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    scheduler.load_state_dict(ckpt["scheduler"])
+    gen.set_state(ckpt["generator"])
+    torch.set_rng_state(ckpt["torch_rng"])
+    if ckpt["cuda_rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(ckpt["cuda_rng"])
+    return ckpt["state"]

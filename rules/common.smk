@@ -1,0 +1,135 @@
+import re
+
+from foldwise.config import (
+    SCHEMA_PATH,
+    ensemble_members,
+    model_settings,
+    submission_names,
+    validate,
+)
+from foldwise.errors import FoldwiseError
+
+try:
+    validate(config, SCHEMA_PATH)
+except FoldwiseError as exc:
+    raise WorkflowError(f"invalid config: {exc}") from None
+
+MODELS = list(config["models"])
+ENSEMBLES = list(config["ensembles"])
+FOLDS = list(range(config["folds"]["n_splits"]))
+SUBMISSIONS = submission_names(config)
+ENV = "../envs/foldwise.yaml"
+
+
+def _alternatives(names):
+    return "|".join(re.escape(n) for n in names) or "(?!)"
+
+
+wildcard_constraints:
+    model=_alternatives(MODELS),
+    ensemble=_alternatives(ENSEMBLES),
+    name=_alternatives(SUBMISSIONS),
+    fold=r"\d+",
+    size=r"\d+",
+    split="train|test",
+
+
+def data_file(key):
+    """Path of a competition file named by config key data.<key>, or [] when unset."""
+    name = config["data"][key]
+    return f"{config['data']['dir']}/{name}" if name else []
+
+
+def table_params(wildcards):
+    """What the tables rule reads from the config."""
+    return {k: v for k, v in config["data"].items() if k != "solution"}
+
+
+def cache_params(wildcards):
+    """What decoding one split's images depends on (not labels, folds or models)."""
+    keys = ("dir", f"{wildcards.split}_images", "channels")
+    return {k: config["data"][k] for k in keys}
+
+
+def fold_params(wildcards):
+    """The fold scheme, count and seed."""
+    return dict(config["folds"])
+
+
+def model_params(wildcards):
+    """Everything that determines one model's training."""
+    return model_settings(config, wildcards.model)
+
+
+def target_col(wildcards=None):
+    return config["data"]["target_col"]
+
+
+def model_cache(split):
+    """Input function: the image cache of the model's size for one split."""
+
+    def inner(wildcards):
+        size = config["models"][wildcards.model]["img_size"]
+        return rules.cache.output.npy.format(size=size, split=split)
+
+    return inner
+
+
+def fold_files(key):
+    """Input function: one train output per fold of a model."""
+
+    def inner(wildcards):
+        return expand(rules.train.output[key], model=wildcards.model, fold=FOLDS)
+
+    return inner
+
+
+def member_files(rule_output):
+    """Input function: one gathered file per member of an ensemble."""
+
+    def inner(wildcards):
+        return expand(rule_output, model=ensemble_members(config, wildcards.ensemble))
+
+    return inner
+
+
+def ensemble_params(wildcards):
+    """The ensemble's members and weighting settings."""
+    return {
+        "members": ensemble_members(config, wildcards.ensemble),
+        **config["ensembles"][wildcards.ensemble],
+    }
+
+
+def prediction_file(wildcards):
+    """Test predictions of a model or ensemble."""
+    if wildcards.name in config["models"]:
+        return rules.gather.output.test.format(model=wildcards.name)
+    return rules.ensemble.output.test.format(ensemble=wildcards.name)
+
+
+def submission_params(wildcards):
+    """How to shape and score a submission."""
+    d = config["data"]
+    return {
+        "id_col": d["id_col"],
+        "target_col": d["target_col"],
+        "sample_submission": f"{d['dir']}/{d['sample_submission']}",
+        "solution": f"{d['dir']}/{d['solution']}" if d["solution"] else None,
+        "metric": config["metric"],
+    }
+
+
+def score_files(wildcards):
+    """Every model's and ensemble's CV scores."""
+    return expand(rules.gather.output.scores, model=MODELS) + expand(
+        rules.ensemble.output.scores, ensemble=ENSEMBLES
+    )
+
+
+def final_outputs():
+    """What `snakemake` builds by default."""
+    return [
+        "results/leaderboard.csv",
+        *expand("results/submissions/{name}.csv", name=SUBMISSIONS),
+    ]

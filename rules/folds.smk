@@ -1,0 +1,13 @@
+rule folds:
+    input:
+        table=rules.tables.output.train,
+    output:
+        folds="results/folds/folds.pkl",
+    log:
+        "logs/folds.log",
+    conda:
+        ENV
+    params:
+        folds=fold_params,
+    script:
+        "../workflow_scripts/folds.py"

@@ -1,0 +1,22 @@
+"""Rule ensemble: weighted soft voting of its members, weights given or fitted on OOF."""
+
+from typing import TYPE_CHECKING
+
+from foldwise.data import load_classes
+from foldwise.ensemble import run_ensemble
+from foldwise.runtime import run_step
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+
+def main() -> None:
+    i, o, p = snakemake.input, snakemake.output, snakemake.params
+    run_ensemble(
+        snakemake.wildcards.ensemble, p.settings["members"], list(i.oofs), list(i.tests), p.settings,
+        classes=load_classes(i.classes), target_col=p.target_col, metric=p.metric,
+        out_oof=o.oof, out_test=o.test, out_weights=o.weights, out_scores=o.scores,
+    )
+
+
+run_step(snakemake.log[0], main)

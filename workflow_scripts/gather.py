@@ -1,0 +1,25 @@
+"""Rule gather: combine a model's folds into its OOF and test predictions and CV scores."""
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from foldwise.data import load_classes
+from foldwise.oof import gather_model
+from foldwise.runtime import run_step
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+
+def main() -> None:
+    i, o = snakemake.input, snakemake.output
+    gather_model(
+        snakemake.wildcards.model, list(i.oofs), list(i.tests), i.folds,
+        n_train=len(pd.read_parquet(i.table, columns=["row"])),
+        classes=load_classes(i.classes), target_col=snakemake.params.target_col,
+        metric=snakemake.params.metric, out_oof=o.oof, out_test=o.test, out_scores=o.scores,
+    )
+
+
+run_step(snakemake.log[0], main)

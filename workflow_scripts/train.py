@@ -1,0 +1,29 @@
+"""Rule train: train one model on one fold; resumes from its last complete epoch."""
+
+from typing import TYPE_CHECKING
+
+from foldwise.runtime import configure_threads, run_step
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+configure_threads(snakemake.threads)  # before torch is imported
+
+
+def main() -> None:
+    from foldwise.io import write_json
+    from foldwise.train import FoldPaths, TrainConfig, train_fold
+
+    i, o = snakemake.input, snakemake.output
+    paths = FoldPaths(
+        train_table=i.table, test_table=i.test_table, classes=i.classes, folds=i.folds,
+        train_cache=i.train_cache, test_cache=i.test_cache,
+        oof=o.oof, test=o.test, history=o.history, weights=o.weights,
+        checkpoint_dir=snakemake.params.checkpoint_dir,
+    )
+    cfg = TrainConfig.from_params(snakemake.params.settings)
+    summary = train_fold(cfg, paths, int(snakemake.wildcards.fold), snakemake.params.target_col, snakemake.threads)
+    write_json(o.metrics, summary)
+
+
+run_step(snakemake.log[0], main)
