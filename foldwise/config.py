@@ -6,6 +6,7 @@ Nothing here imports torch: the Snakefile imports this module while it builds th
 from __future__ import annotations
 
 import copy
+import json
 import difflib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -183,3 +184,38 @@ def model_settings(config: dict, name: str) -> dict[str, Any]:
         "seed": config["seed"],
         **copy.deepcopy(config["models"][name]),
     }
+
+
+def schema_reference(schema: dict | None = None) -> str:
+    """The config reference as a Markdown table (key, type, default, description).
+
+    ``python -m foldwise.config`` prints it; the README embeds its output.
+    """
+    schema = schema or load_schema()
+    defs = schema.get("$defs", {})
+    rows = []
+
+    def walk(node: dict, prefix: str) -> None:
+        if "$ref" in node:
+            node = {**defs[node["$ref"].split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
+        for name, sub in node.get("properties", {}).items():
+            key = f"{prefix}{name}"
+            resolved = {**defs[sub["$ref"].split("/")[-1]], **sub} if "$ref" in sub else sub
+            typ = resolved.get("type", "object")
+            typ = " or ".join(typ) if isinstance(typ, list) else typ
+            if "enum" in resolved:
+                typ += ": " + ", ".join(map(str, resolved["enum"]))
+            default = "(required)" if name in node.get("required", []) else f"`{json.dumps(resolved.get('default'))}`"
+            desc = " ".join(str(resolved.get("description", "")).split())
+            rows.append(f"| `{key}` | {typ} | {default} | {desc} |")
+            if resolved.get("properties"):
+                walk(resolved, f"{key}.")
+            elif isinstance(resolved.get("additionalProperties"), dict) and "$ref" in resolved["additionalProperties"]:
+                walk(resolved["additionalProperties"], f"{key}.<name>.")
+
+    walk(schema, "")
+    return "| key | type | default | description |\n|---|---|---|---|\n" + "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(schema_reference())

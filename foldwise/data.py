@@ -23,8 +23,9 @@ from foldwise.io import atomic_path, read_json, write_json, write_parquet
 log = logging.getLogger(__name__)
 
 
-def read_csv(path: Path, what: str) -> pd.DataFrame:
+def read_csv(path: str | Path, what: str) -> pd.DataFrame:
     """Read a CSV with every column as text; a clear error if it is missing or unreadable."""
+    path = Path(path)
     if not path.is_file():
         raise FoldwiseError(f"{what} not found: {path} (check data.dir and the file name in the config)")
     try:

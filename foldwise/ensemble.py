@@ -103,22 +103,23 @@ class WeightedSoftVoting:
         return w if w.sum() > 0 else np.full(m, 1.0 / m)
 
     def _hill_climb(self, probs, y, metric) -> np.ndarray:
+        # Caruana et al.: add, with replacement, the member that helps most;
+        # keep the best blend seen along the whole path.
         m = probs.shape[0]
         losses = np.array([metric.loss(y, p) for p in probs])
         counts = np.zeros(m)
-        first = int(np.argmin(losses))
-        counts[first] = 1
-        total, current = probs[first].copy(), losses[first]
+        counts[int(np.argmin(losses))] = 1
+        total = probs[int(np.argmin(losses))].copy()
+        best_loss, best_counts = losses.min(), counts.copy()
         for _ in range(self.hill_climb_iters):
             n = counts.sum()
             cand = [metric.loss(y, (total + probs[j]) / (n + 1)) for j in range(m)]
             j = int(np.argmin(cand))
-            if cand[j] >= current - 1e-12:
-                break
             counts[j] += 1
             total += probs[j]
-            current = cand[j]
-        return counts
+            if cand[j] < best_loss - 1e-12:
+                best_loss, best_counts = cand[j], counts.copy()
+        return best_counts
 
 
 def _load_members(members: list[str], oof_paths: list[str], test_paths: list[str]):

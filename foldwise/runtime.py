@@ -17,11 +17,13 @@ from foldwise.errors import FoldwiseError
 
 
 def setup_logging(log_path: str | None = None, level: int = logging.INFO) -> None:
-    """Send logging (and warnings) to ``log_path`` (the rule's ``log:``) and to stderr."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    """Send logging (and warnings) to ``log_path`` (the rule's ``log:``), or to stderr without one."""
+    handlers: list[logging.Handler] = []
     if log_path:
         os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
-        handlers.append(logging.FileHandler(log_path, mode="w"))
+        handlers.append(logging.FileHandler(log_path, mode="a"))
+    else:
+        handlers.append(logging.StreamHandler(sys.stderr))
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
     )
@@ -59,3 +61,6 @@ def run_step(log_path: str | None, fn: Callable[[], None]) -> None:
         logging.getLogger("foldwise").error("%s", exc)
         print(f"foldwise error: {exc}", file=sys.stderr)
         sys.exit(1)
+    except Exception:
+        logging.getLogger("foldwise").exception("unexpected failure")
+        raise

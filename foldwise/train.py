@@ -187,7 +187,7 @@ def train_fold(cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, t
         state = resumed
         log.info("resuming %s fold %d from the checkpoint of epoch %d/%d", cfg.model, fold, state["epoch"], cfg.epochs)
 
-    y_tr = torch.as_tensor(y, dtype=torch.long)
+    y_tr = torch.tensor(y, dtype=torch.long)
     seen, t_train = 0, 0.0
     while state["epoch"] < cfg.epochs and not _stopped_early(cfg, state):
         epoch = state["epoch"] + 1

@@ -1,0 +1,30 @@
+# The two commands: `make demo` and `make test` (each sets the machine up first).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SNAKEMAKE := HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(BIN)/snakemake
+
+.PHONY: setup demo test lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $@
+
+demo: setup
+	$(BIN)/python -m foldwise.demo digits data/digits
+	time $(SNAKEMAKE) --cores all --resources gpu=1
+	$(BIN)/python -m foldwise.demo report results
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(SNAKEMAKE) --lint
+	$(BIN)/snakefmt --check .
+
+clean:
+	rm -rf results logs .snakemake

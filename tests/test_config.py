@@ -1,0 +1,78 @@
+import copy
+
+import pytest
+import yaml
+
+from foldwise.config import SCHEMA_PATH, load_schema, validate
+from foldwise.errors import FoldwiseError
+
+from .conftest import REPO
+
+BASE = {"models": {"m": {"backbone": "resnet10t"}}, "ensembles": {"e": {"members": ["m"]}}}
+
+
+def _validated(overrides=None):
+    cfg = copy.deepcopy(BASE)
+    for key, value in (overrides or {}).items():
+        cfg[key] = value
+    return validate(cfg)
+
+
+def test_defaults_are_filled_at_every_level():
+    cfg = _validated()
+    assert cfg["folds"] == {"scheme": "stratified", "n_splits": 5, "seed": 42}
+    assert cfg["models"]["m"]["epochs"] == 10
+    assert cfg["models"]["m"]["augment"]["shift"] == 0.1
+    assert cfg["ensembles"]["e"]["method"] == "optimize"
+    assert cfg["data"]["id_col"] == "id"
+
+
+def test_every_schema_key_has_description_and_default():
+    schema = load_schema(SCHEMA_PATH)
+
+    def walk(node, path):
+        for name, sub in node.get("properties", {}).items():
+            assert "description" in sub or "$ref" in sub, f"{path}.{name} has no description"
+            if name != "backbone":
+                assert "default" in sub, f"{path}.{name} has no default"
+            walk(sub, f"{path}.{name}")
+
+    walk(schema, "")
+    for name, sub in schema["$defs"].items():
+        walk(sub, f"$defs.{name}")
+
+
+def test_the_shipped_config_is_valid():
+    with open(REPO / "config.yaml") as fh:
+        cfg = validate(yaml.safe_load(fh))
+    assert len(cfg["models"]) >= 2
+    assert len({m["backbone"] for m in cfg["models"].values()}) >= 2
+
+
+@pytest.mark.parametrize(
+    "cfg, message",
+    [
+        ({**BASE, "folds": {"n_split": 5}}, r"'folds': unknown key 'n_split' \(did you mean 'n_splits'\?\)"),
+        ({**BASE, "models": {"m": {"backbone": "x", "epochz": 3}}}, r"'models.m': unknown key 'epochz'"),
+        ({**BASE, "models": {"m": {"backbone": "x", "epochs": "ten"}}}, r"'models.m.epochs': 'ten' is not of type 'integer'"),
+        ({**BASE, "models": {"m": {"epochs": 3}}}, r"'models.m': 'backbone' is a required property"),
+        ({**BASE, "folds": {"scheme": "random"}}, r"'folds.scheme': 'random' is not one of"),
+        ({**BASE, "ensembles": {"e": {"members": ["nope"]}}}, r"'ensembles.e.members': 'nope' is not a model"),
+        ({**BASE, "metric": "acc"}, r"'metric': unknown metric 'acc'"),
+        ({**BASE, "folds": {"scheme": "group"}}, r"needs data.group_col"),
+        ({**BASE, "ensembles": {"e": {"method": "given", "weights": {"x": 1}}}}, r"ensembles.e.weights"),
+        ({**BASE, "submissions": ["ghost"]}, r"'submissions': 'ghost'"),
+        ({"models": {}}, r"define at least one model"),
+    ],
+)
+def test_bad_config_names_the_key(cfg, message):
+    with pytest.raises(FoldwiseError, match=message):
+        validate(copy.deepcopy(cfg))
+
+
+def test_readme_config_reference_is_current():
+    from foldwise.config import schema_reference
+
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("<!-- config-reference:start -->")[1].split("<!-- config-reference:end -->")[0]
+    assert block.strip() == schema_reference().strip(), "run: python -m foldwise.config and paste into README.md"
