@@ -96,8 +96,8 @@ def member_files(rule_output):
 def ensemble_params(wildcards):
     """The ensemble's members and weighting settings."""
     return {
-        "members": ensemble_members(config, wildcards.ensemble),
         **config["ensembles"][wildcards.ensemble],
+        "members": ensemble_members(config, wildcards.ensemble),
     }
 
 

@@ -25,7 +25,7 @@ TINY = {
     "folds": {"scheme": "stratified", "n_splits": 2, "seed": 0},
     "models": {
         "res": {"backbone": "resnet10t", "img_size": 16, "epochs": 1, "batch_size": 32, "lr": 0.003},
-        "cnx": {"backbone": "test_convnext", "img_size": 16, "epochs": 1, "batch_size": 32, "lr": 0.003},
+        "cnx": {"backbone": "test_convnext", "img_size": 32, "epochs": 1, "batch_size": 32, "lr": 0.003},
     },
     "ensembles": {"blend": {"method": "optimize"}, "hill": {"method": "hill_climb", "members": ["res", "cnx"]}},
 }
@@ -65,7 +65,7 @@ def test_contract_outputs(finished_run):
         assert list(oof.columns) == ["id", "fold", "label", *prob_cols]
         assert list(oof["id"]) == list(train["id"])  # every train row exactly once, in order
         assert list(oof["label"].astype(int)) == list(train["label"])
-        np.testing.assert_allclose(oof[prob_cols].sum(1), 1, atol=1e-4)
+        np.testing.assert_allclose(oof[prob_cols].sum(axis=1), 1, atol=1e-4)
         for k, (_, va) in enumerate(folds):
             assert (oof["fold"].to_numpy()[va] == k).all()
         test = pd.read_parquet(res / "test" / f"{name}.parquet")
