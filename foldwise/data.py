@@ -16,9 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from foldwise.config import DataConfig
+from typing import TYPE_CHECKING
+
 from foldwise.errors import FoldwiseError
-from foldwise.io import atomic_path, read_json, write_json, write_parquet
+from foldwise.io import atomic_path, write_json, write_parquet
+
+if TYPE_CHECKING:
+    from foldwise.config import DataConfig
 
 log = logging.getLogger(__name__)
 
@@ -157,11 +161,6 @@ def load_test_ids(dcfg: DataConfig) -> pd.Series:
                 f"(e.g. {only_test}), {len(b - a)} only in the sample submission (e.g. {only_sub})"
             )
     return ids
-
-
-def load_classes(path: str) -> list[str]:
-    """The class labels written by :func:`prepare_tables`."""
-    return list(read_json(path)["classes"])
 
 
 def _decode_chunk(args) -> list[str]:

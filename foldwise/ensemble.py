@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from foldwise.errors import FoldwiseError
-from foldwise.io import read_parquet_metadata, write_json, write_parquet
+from foldwise.io import read_parquet_metadata, sha256_json, write_json, write_parquet
 from foldwise.metrics import get_metric
 from foldwise.oof import encode_targets, fold_scores, prob_columns
 
@@ -125,7 +125,8 @@ class WeightedSoftVoting:
 def _load_members(members: list[str], oof_paths: list[str], test_paths: list[str]):
     oofs = [pd.read_parquet(p) for p in oof_paths]
     tests = [pd.read_parquet(p) for p in test_paths]
-    splits = {name: read_parquet_metadata(p).get("folds_sha256") for name, p in zip(members, oof_paths)}
+    metas = {name: read_parquet_metadata(p) for name, p in zip(members, oof_paths)}
+    splits = {name: m.get("folds_sha256") for name, m in metas.items()}
     if len(set(splits.values())) != 1:
         detail = ", ".join(f"{n}: {str(s)[:12]}" for n, s in splits.items())
         raise FoldwiseError(f"ensemble members were trained on different fold splits ({detail}); re-run them")
@@ -134,7 +135,7 @@ def _load_members(members: list[str], oof_paths: list[str], test_paths: list[str
             raise FoldwiseError(f"ensemble member '{name}' predicts other ids than '{members[0]}'")
         if prob_columns(o) != prob_columns(oofs[0]):
             raise FoldwiseError(f"ensemble member '{name}' has other classes than '{members[0]}'")
-    return oofs, tests, splits[members[0]]
+    return oofs, tests, splits[members[0]], {n: m.get("config_sha256") for n, m in metas.items()}
 
 
 def run_ensemble(
@@ -152,7 +153,8 @@ def run_ensemble(
     out_scores: str,
 ) -> dict:
     """Fit an ensemble on its members' OOF predictions and write its files."""
-    oofs, tests, folds_sha = _load_members(members, oof_paths, test_paths)
+    oofs, tests, folds_sha, member_configs = _load_members(members, oof_paths, test_paths)
+    config_sha = sha256_json({"settings": settings, "members": member_configs})
     cols = prob_columns(oofs[0])
     y = encode_targets(oofs[0][target_col], classes)
     given = settings.get("weights")
@@ -166,7 +168,7 @@ def run_ensemble(
     oof[cols] = blender.predict_proba(np.stack([o[cols].to_numpy() for o in oofs])).astype(np.float32)
     test = tests[0][["id"]].copy()
     test[cols] = blender.predict_proba(np.stack([t[cols].to_numpy() for t in tests])).astype(np.float32)
-    meta = {"folds_sha256": folds_sha, "ensemble": name}
+    meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "ensemble": name}
     write_parquet(oof, out_oof, meta)
     write_parquet(test, out_test, meta)
     weights = {
@@ -178,7 +180,7 @@ def run_ensemble(
         "folds_sha256": folds_sha,
     }
     write_json(out_weights, weights)
-    scores = {"name": name, "kind": "ensemble", **fold_scores(oof, target_col, classes, metric), "folds_sha256": folds_sha}
+    scores = {"name": name, "kind": "ensemble", **fold_scores(oof, target_col, classes, metric), **meta}
     write_json(out_scores, scores)
     log.info("%s: weights %s; CV %s %.5f", name, weights["weights"], metric, scores["cv"])
     return weights

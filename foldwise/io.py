@@ -57,6 +57,11 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.load(fh)
 
 
+def load_classes(path: str | os.PathLike) -> list[str]:
+    """The class labels of ``results/data/classes.json``, in probability-column order."""
+    return list(read_json(path)["classes"])
+
+
 def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a CSV without the index, atomically."""
     with atomic_path(path) as tmp:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from foldwise.errors import FoldwiseError
-from foldwise.io import read_parquet_metadata, sha256_file, write_json, write_parquet
+from foldwise.io import read_json, read_parquet_metadata, sha256_file, write_json, write_parquet
 from foldwise.metrics import get_metric
 
 log = logging.getLogger(__name__)
@@ -90,3 +90,25 @@ def gather_model(
     write_json(out_scores, scores)
     log.info("%s: CV %s %.5f (folds: %s)", name, metric, scores["cv"], ", ".join(f"{s:.4f}" for s in scores["folds"]))
     return scores
+
+
+def write_model_manifest(run_files: list[str], out: str) -> dict:
+    """Merge the folds' run records into the model's manifest.
+
+    The manifest holds the resolved settings, package versions, git commit and,
+    per fold, the device, epochs run, best epoch and training speed.
+    """
+    runs = [read_json(p) for p in run_files]
+    first = runs[0]["manifest"]
+    manifest = {
+        "settings": first["settings"],
+        "versions": first["versions"],
+        "git_commit": first["git_commit"],
+        "platform": first["platform"],
+        "folds": [
+            {k: r.get(k) for k in ("device", "best_epoch", "best_score", "epochs_run", "train_seconds", "samples_per_second")}
+            for r in runs
+        ],
+    }
+    write_json(out, manifest)
+    return manifest

@@ -22,9 +22,9 @@ import pandas as pd
 import torch
 
 from foldwise.augment import AugmentConfig, BatchAugment
-from foldwise.data import load_classes, open_cache
+from foldwise.data import open_cache
 from foldwise.folds import load_folds
-from foldwise.io import atomic_path, sha256_file, sha256_json, write_csv, write_parquet
+from foldwise.io import atomic_path, load_classes, sha256_file, sha256_json, write_csv, write_parquet
 from foldwise.losses import balanced_class_weights, create_loss
 from foldwise.metrics import get_metric
 from foldwise.models import create_model

@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 from foldwise.config import (
     SCHEMA_PATH,
@@ -8,6 +9,7 @@ from foldwise.config import (
     validate,
 )
 from foldwise.errors import FoldwiseError
+from foldwise.provenance import code_version, file_checksum
 
 try:
     validate(config, SCHEMA_PATH)
@@ -34,10 +36,27 @@ wildcard_constraints:
     split="train|test",
 
 
-def data_file(key):
-    """Path of a competition file named by config key data.<key>, or [] when unset."""
+def code(rule_name):
+    """Hash of the foldwise modules a rule's script imports: a change re-runs the rule."""
+    return code_version(Path(workflow.basedir) / "workflow_scripts" / f"{rule_name}.py")
+
+
+def data_path(key):
+    """Path of a competition file named by config key data.<key>, or None when unset."""
     name = config["data"][key]
-    return f"{config['data']['dir']}/{name}" if name else []
+    return f"{config['data']['dir']}/{name}" if name else None
+
+
+def raw_checksums(*keys):
+    """Params function: content hashes of raw files, so that touching one re-runs nothing."""
+
+    def inner(wildcards):
+        return {
+            key: file_checksum(data_path(key)) if data_path(key) else None
+            for key in keys
+        }
+
+    return inner
 
 
 def table_params(wildcards):
@@ -114,10 +133,15 @@ def submission_params(wildcards):
     return {
         "id_col": d["id_col"],
         "target_col": d["target_col"],
-        "sample_submission": f"{d['dir']}/{d['sample_submission']}",
-        "solution": f"{d['dir']}/{d['solution']}" if d["solution"] else None,
+        "sample_submission": data_path("sample_submission"),
+        "solution": data_path("solution"),
         "metric": config["metric"],
     }
+
+
+def metric(wildcards):
+    """The CV metric."""
+    return config["metric"]
 
 
 def score_files(wildcards):

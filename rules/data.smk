@@ -1,8 +1,4 @@
 rule tables:
-    input:
-        train=data_file("train_csv"),
-        test=data_file("test_csv"),
-        sample=data_file("sample_submission"),
     output:
         train="results/data/train.parquet",
         test="results/data/test.parquet",
@@ -13,6 +9,8 @@ rule tables:
         ENV
     params:
         data=table_params,
+        checksums=raw_checksums("train_csv", "test_csv", "sample_submission"),
+        code=code("tables"),
     script:
         "../workflow_scripts/tables.py"
 
@@ -31,5 +29,6 @@ rule cache:
     threads: 1
     params:
         data=cache_params,
+        code=code("cache"),
     script:
         "../workflow_scripts/cache.py"

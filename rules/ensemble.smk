@@ -15,6 +15,7 @@ rule ensemble:
     params:
         settings=ensemble_params,
         target_col=target_col,
-        metric=config["metric"],
+        metric=metric,
+        code=code("ensemble"),
     script:
         "../workflow_scripts/ensemble.py"

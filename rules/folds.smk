@@ -9,5 +9,6 @@ rule folds:
         ENV
     params:
         folds=fold_params,
+        code=code("folds"),
     script:
         "../workflow_scripts/folds.py"

@@ -2,8 +2,6 @@ rule submission:
     input:
         test=prediction_file,
         classes=rules.tables.output.classes,
-        sample=data_file("sample_submission"),
-        solution=data_file("solution"),
     output:
         csv="results/submissions/{name}.csv",
         report="results/submissions/{name}.json",
@@ -13,6 +11,8 @@ rule submission:
         ENV
     params:
         settings=submission_params,
+        checksums=raw_checksums("sample_submission", "solution"),
+        code=code("submission"),
     script:
         "../workflow_scripts/submission.py"
 
@@ -29,5 +29,6 @@ rule leaderboard:
         ENV
     params:
         names=SUBMISSIONS,
+        code=code("leaderboard"),
     script:
         "../workflow_scripts/leaderboard.py"

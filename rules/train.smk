@@ -25,6 +25,7 @@ rule train:
         settings=model_params,
         target_col=target_col,
         checkpoint_dir="results/checkpoints/{model}/fold{fold}",
+        code=code("train"),
     script:
         "../workflow_scripts/train.py"
 
@@ -33,6 +34,7 @@ rule gather:
     input:
         oofs=fold_files("oof"),
         tests=fold_files("test"),
+        runs=fold_files("metrics"),
         folds=rules.folds.output.folds,
         table=rules.tables.output.train,
         classes=rules.tables.output.classes,
@@ -40,12 +42,14 @@ rule gather:
         oof="results/oof/{model}.parquet",
         test="results/test/{model}.parquet",
         scores="results/scores/{model}.json",
+        manifest="results/models/{model}/manifest.json",
     log:
         "logs/gather/{model}.log",
     conda:
         ENV
     params:
         target_col=target_col,
-        metric=config["metric"],
+        metric=metric,
+        code=code("gather"),
     script:
         "../workflow_scripts/gather.py"

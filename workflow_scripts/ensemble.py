@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from foldwise.data import load_classes
+from foldwise.io import load_classes
 from foldwise.ensemble import run_ensemble
 from foldwise.runtime import run_step
 

@@ -4,8 +4,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from foldwise.data import load_classes
-from foldwise.oof import gather_model
+from foldwise.io import load_classes
+from foldwise.oof import gather_model, write_model_manifest
 from foldwise.runtime import run_step
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ def main() -> None:
         classes=load_classes(i.classes), target_col=snakemake.params.target_col,
         metric=snakemake.params.metric, out_oof=o.oof, out_test=o.test, out_scores=o.scores,
     )
+    write_model_manifest(list(i.runs), o.manifest)
 
 
 run_step(snakemake.log[0], main)

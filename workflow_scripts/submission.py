@@ -2,8 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from foldwise.data import load_classes
-from foldwise.io import write_json
+from foldwise.io import load_classes, write_json
 from foldwise.runtime import run_step
 from foldwise.submission import score_submission, write_submission
 

@@ -12,6 +12,7 @@ configure_threads(snakemake.threads)  # before torch is imported
 
 def main() -> None:
     from foldwise.io import write_json
+    from foldwise.provenance import run_manifest
     from foldwise.train import FoldPaths, TrainConfig, train_fold
 
     i, o = snakemake.input, snakemake.output
@@ -23,7 +24,7 @@ def main() -> None:
     )
     cfg = TrainConfig.from_params(snakemake.params.settings)
     summary = train_fold(cfg, paths, int(snakemake.wildcards.fold), snakemake.params.target_col, snakemake.threads)
-    write_json(o.metrics, summary)
+    write_json(o.metrics, {**summary, "manifest": run_manifest(snakemake.params.settings, summary["device"])})
 
 
 run_step(snakemake.log[0], main)
