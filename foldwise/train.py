@@ -119,7 +119,9 @@ def select_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def train_fold(cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1) -> dict:
+def train_fold(
+    cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1, code_version: str = ""
+) -> dict:
     """Train ``cfg`` on one fold and write its predictions.
 
     Args:
@@ -128,6 +130,7 @@ def train_fold(cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, t
         fold: which fold of ``folds.pkl`` to validate on.
         target_col: name of the target column written in the OOF file.
         threads: CPU threads for torch.
+        code_version: hash of the package code; a checkpoint made by other code is not resumed.
 
     Returns:
         A summary dict: best epoch, best score, epochs run, seconds, samples/s.
@@ -144,6 +147,16 @@ def train_fold(cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, t
     tr_idx, va_idx = folds[fold]
     folds_sha = sha256_file(paths.folds)
     config_sha = sha256_json(dataclasses.asdict(cfg))
+    cache_stat = Path(paths.train_cache).stat()
+    run_id = sha256_json(
+        {
+            "config": config_sha,
+            "folds": folds_sha,
+            "code": code_version,
+            "table": sha256_file(paths.train_table),
+            "cache": [cache_stat.st_size, cache_stat.st_mtime_ns],
+        }
+    )
     y = table["target"].to_numpy()
     images = open_cache(paths.train_cache)
     if len(images) != len(table):
@@ -182,7 +195,7 @@ def train_fold(cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, t
 
     ckpt_dir = Path(paths.checkpoint_dir)
     state = {"epoch": 0, "best_score": None, "best_epoch": -1, "bad_epochs": 0, "history": [], "best_valid": None}
-    resumed = _try_resume(ckpt_dir / "last.pt", folds_sha, config_sha, model, optimizer, scheduler, gen)
+    resumed = _try_resume(ckpt_dir / "last.pt", run_id, model, optimizer, scheduler, gen)
     if resumed is not None:
         state = resumed
         log.info("resuming %s fold %d from the checkpoint of epoch %d/%d", cfg.model, fold, state["epoch"], cfg.epochs)
@@ -234,7 +247,7 @@ def train_fold(cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, t
         else:
             state["bad_epochs"] += 1
         state["epoch"] = epoch
-        _save_checkpoint(ckpt_dir / "last.pt", state, folds_sha, config_sha, model, optimizer, scheduler, gen)
+        _save_checkpoint(ckpt_dir / "last.pt", state, run_id, model, optimizer, scheduler, gen)
         log.info(
             "%s fold %d epoch %d/%d train_loss %.4f valid_loss %.4f valid_%s %.4f%s lr %.2e %.1fs",
             cfg.model, fold, epoch, cfg.epochs, row["train_loss"], valid_loss, cfg.metric, score,
@@ -281,11 +294,10 @@ def _save_atomic(obj, path: Path) -> None:
         torch.save(obj, tmp)
 
 
-def _save_checkpoint(path, state, folds_sha, config_sha, model, optimizer, scheduler, gen) -> None:
+def _save_checkpoint(path, state, run_id, model, optimizer, scheduler, gen) -> None:
     _save_atomic(
         {
-            "folds_sha256": folds_sha,
-            "config_sha256": config_sha,
+            "run_id": run_id,
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
@@ -298,7 +310,12 @@ def _save_checkpoint(path, state, folds_sha, config_sha, model, optimizer, sched
     )
 
 
-def _try_resume(path: Path, folds_sha, config_sha, model, optimizer, scheduler, gen) -> dict | None:
+def _try_resume(path: Path, run_id, model, optimizer, scheduler, gen) -> dict | None:
+    """Restore the training state from ``path`` if it was made by this exact run.
+
+    ``run_id`` covers the settings, the fold split, the package code, the
+    training table and the image cache; any difference starts training afresh.
+    """
     if not path.is_file():
         return None
     try:
@@ -306,8 +323,8 @@ def _try_resume(path: Path, folds_sha, config_sha, model, optimizer, scheduler, 
     except Exception as exc:  # noqa: BLE001 - an unreadable checkpoint is ignored, never trusted
         log.warning("ignoring unreadable checkpoint %s: %s", path, exc)
         return None
-    if ckpt.get("folds_sha256") != folds_sha or ckpt.get("config_sha256") != config_sha:
-        log.info("ignoring checkpoint %s: it was made with a different config or fold split", path)
+    if ckpt.get("run_id") != run_id:
+        log.info("ignoring checkpoint %s: it was made with a different config, fold split, data or code", path)
         return None
     if not (path.parent / "best.pt").is_file():
         log.info("ignoring checkpoint %s: its best.pt is missing", path)

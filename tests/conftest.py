@@ -24,6 +24,18 @@ def digits_dir(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def tiny_run(digits_dir, tmp_path_factory):
+    """The tiny config run to completion once, on a private copy of the workflow code."""
+    from .pipeline import TINY, Pipeline, copy_code
+
+    base = tmp_path_factory.mktemp("tiny")
+    cfg = {**TINY, "data": {**TINY["data"], "dir": str(digits_dir)}}
+    pipe = Pipeline(copy_code(base / "code"), base / "work", cfg)
+    pipe.snakemake()
+    return pipe
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)

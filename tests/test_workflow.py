@@ -10,51 +10,19 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from foldwise.folds import load_folds
+from foldwise.io import sha256_file
 
 from .conftest import REPO
 
 pytestmark = pytest.mark.workflow
 
-TINY = {
-    "seed": 1,
-    "metric": "accuracy",
-    "data": {"solution": "solution.csv", "channels": 1},
-    "folds": {"scheme": "stratified", "n_splits": 2, "seed": 0},
-    "models": {
-        "res": {"backbone": "resnet10t", "img_size": 16, "epochs": 1, "batch_size": 32, "lr": 0.003},
-        "cnx": {"backbone": "test_convnext", "img_size": 32, "epochs": 1, "batch_size": 32, "lr": 0.003},
-    },
-    "ensembles": {"blend": {"method": "optimize"}, "hill": {"method": "hill_climb", "members": ["res", "cnx"]}},
-}
 
-
-def snakemake(workdir, *args, check=True):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "config.yaml"), "--cores", "2", "--resources", "gpu=1", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
-    return proc
-
-
-@pytest.fixture(scope="module")
-def finished_run(digits_dir, tmp_path_factory):
-    work = tmp_path_factory.mktemp("run")
-    cfg = {**TINY, "data": {**TINY["data"], "dir": str(digits_dir)}}
-    (work / "config.yaml").write_text(yaml.safe_dump(cfg))
-    snakemake(work)
-    return work, digits_dir
-
-
-def test_contract_outputs(finished_run):
-    work, comp = finished_run
-    res = work / "results"
-    train = pd.read_csv(comp / "train.csv")
-    sample = pd.read_csv(comp / "sample_submission.csv")
+def test_contract_outputs(tiny_run, digits_dir):
+    res = tiny_run.work / "results"
+    train = pd.read_csv(digits_dir / "train.csv")
+    sample = pd.read_csv(digits_dir / "sample_submission.csv")
 
     folds = load_folds(res / "folds" / "folds.pkl")
     assert len(folds) == 2
@@ -70,9 +38,12 @@ def test_contract_outputs(finished_run):
             assert (oof["fold"].to_numpy()[va] == k).all()
         test = pd.read_parquet(res / "test" / f"{name}.parquet")
         assert list(test.columns) == ["id", *prob_cols]
-        assert set(test["id"]) == set(sample["id"])
+        assert list(test["id"]) == list(sample["id"])
         history = pd.read_csv(res / "models" / name / "fold0" / "history.csv")
         assert list(history["epoch"]) == [1]
+        manifest = json.loads((res / "models" / name / "manifest.json").read_text())
+        assert manifest["settings"]["model"] == name
+        assert manifest["versions"]["torch"] and manifest["folds"][0]["device"] == "cpu"
 
     for ens in ("blend", "hill"):
         d = res / "ensembles" / ens
@@ -93,12 +64,9 @@ def test_contract_outputs(finished_run):
     assert {"name", "kind", "metric", "cv", "fold_0", "fold_1", "holdout"} <= set(board.columns)
     assert board["cv"].is_monotonic_decreasing
     assert board["holdout"].between(0, 1).all()
-
-
-def test_nothing_to_do_after_a_finished_run(finished_run):
-    work, _ = finished_run
-    proc = snakemake(work, "-n")
-    assert "Nothing to be done" in proc.stdout + proc.stderr
+    assert (board["folds_sha256"] == sha256_file(res / "folds" / "folds.pkl")[:12]).all()
+    assert board["config_sha256"].str.fullmatch(r"[0-9a-f]{12}").all()
+    assert board["config_sha256"].nunique() == 4
 
 
 def test_lint_passes():

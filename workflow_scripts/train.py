@@ -23,7 +23,9 @@ def main() -> None:
         checkpoint_dir=snakemake.params.checkpoint_dir,
     )
     cfg = TrainConfig.from_params(snakemake.params.settings)
-    summary = train_fold(cfg, paths, int(snakemake.wildcards.fold), snakemake.params.target_col, snakemake.threads)
+    summary = train_fold(
+        cfg, paths, int(snakemake.wildcards.fold), snakemake.params.target_col, snakemake.threads, snakemake.params.code
+    )
     write_json(o.metrics, {**summary, "manifest": run_manifest(snakemake.params.settings, summary["device"])})
 
 
