@@ -63,7 +63,7 @@ class Pipeline:
             "--directory", str(self.work), "--configfile", str(self.work / configfile),
             "--cores", "2", "--resources", "gpu=1", *args,
         ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=self.work)
         if check and proc.returncode != 0:
             raise AssertionError(f"snakemake {args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
         return proc

@@ -59,7 +59,7 @@ def test_sigkill_mid_epoch_resumes_and_matches_uninterrupted(digits_dir, tiny_ru
     env = {**os.environ, "PYTHONPATH": str(run.code), "HF_HUB_OFFLINE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(run.code / "Snakefile"), "--directory", str(run.work),
            "--configfile", str(run.work / "config.yaml"), "--cores", "2", "--resources", "gpu=1"]
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=run.work)
     try:
         _wait_for(lambda: _train_pids(run.work), what="training to start")
         # A second invocation in the same directory is refused by Snakemake's lock.
