@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Stops what start.sh started (slurmd, slurmctld, then munged), by the PIDs in
-# their PID files, and waits for them to exit. Idempotent. Cancels no jobs
-# explicitly: the daemons' state in $FOLDWISE_SLURM_DIR is simply removed.
+# Stops what start.sh started (slurmd, slurmctld, then munged if it started it), by the PIDs in
+# their PID files, waits for them to exit, and removes the state directory and
+# the /etc/slurm files start.sh wrote. Idempotent.
 set -euo pipefail
 STATE=${FOLDWISE_SLURM_DIR:-/tmp/foldwise-slurm}
 
@@ -12,13 +12,16 @@ stop() {  # stop PIDFILE: TERM the process it names, wait up to 20 s, then KILL
     if kill -0 "$pid" 2>/dev/null; then
         kill "$pid"
         for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-        kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+        if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
     fi
     rm -f "$pidfile"
 }
 
 stop "$STATE/slurmd.pid"
 stop "$STATE/slurmctld.pid"
-[[ ${FOLDWISE_SLURM_KEEP_MUNGE:-0} == 1 ]] || stop /run/munge/munged.pid
+if [[ -f $STATE/munged.ours ]]; then stop /run/munge/munged.pid; fi
+for f in /etc/slurm/slurm.conf /etc/slurm/gres.conf; do
+    if grep -qsF "# written by foldwise tests/slurm/start.sh" "$f"; then rm -f "$f"; fi
+done
 rm -rf "$STATE"
 echo "slurm: stopped"
