@@ -1,13 +1,16 @@
 """Rule train: train one model on one fold; resumes from its last complete epoch."""
 
+import logging
 from typing import TYPE_CHECKING
 
+from foldwise.gpus import claim_gpu
 from foldwise.runtime import configure_threads, run_step
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 configure_threads(snakemake.threads)  # before torch is imported
+GPU = claim_gpu()  # one device per job, held until the process ends; before CUDA starts
 
 
 def main() -> None:
@@ -15,6 +18,7 @@ def main() -> None:
     from foldwise.provenance import run_manifest
     from foldwise.train import FoldPaths, TrainConfig, train_fold
 
+    logging.getLogger("foldwise").info("device: %s", GPU.describe())
     i, o = snakemake.input, snakemake.output
     paths = FoldPaths(
         train_table=i.table, test_table=i.test_table, classes=i.classes, folds=i.folds,
