@@ -25,6 +25,8 @@ class AugmentConfig:
     scale: float = 0.1
     rotate: float = 10.0
     cutout: float = 0.0
+    roll: float = 0.0
+    noise: float = 0.0
 
 
 class BatchAugment:
@@ -68,4 +70,32 @@ class BatchAugment:
             xs = torch.arange(w, device=x.device)[None, None, :]
             box = ((ys - cy[:, None, None]).abs() < h / 4) & ((xs - cx[:, None, None]).abs() < w / 4)
             x = x.masked_fill((box & apply[:, None, None])[:, None], 0.0)
+        return x
+
+
+class SeriesAugment:
+    """Random roll, amplitude scaling and Gaussian noise for a batch of series.
+
+    Uses ``roll`` (largest circular shift, as a fraction of the length),
+    ``scale`` (largest amplitude change, 0.1 = 0.9x to 1.1x per sample) and
+    ``noise`` (standard deviation, in standardised units).
+
+    Shape:
+        x: ``(N, C, T)`` standardised float; returns the same shape.
+    """
+
+    def __init__(self, cfg: AugmentConfig):
+        self.cfg = cfg
+
+    def __call__(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        cfg, (n, _, t) = self.cfg, x.shape
+        if cfg.roll > 0:
+            shifts = (torch.rand(n, generator=gen) * 2 - 1) * cfg.roll * t
+            idx = (torch.arange(t)[None, :] - shifts.round().long()[:, None]) % t
+            x = torch.gather(x, 2, idx.to(x.device)[:, None, :].expand_as(x))
+        if cfg.scale > 0:
+            factor = 1 + (torch.rand(n, 1, 1, generator=gen) * 2 - 1) * cfg.scale
+            x = x * factor.to(x.device)
+        if cfg.noise > 0:
+            x = x + torch.randn(x.shape, generator=gen).to(x.device) * cfg.noise
         return x

@@ -84,22 +84,33 @@ def validate(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
 
 
 def _check_cross_references(config: dict) -> None:
-    from foldwise.losses import LOSSES
     from foldwise.metrics import METRICS
+    from foldwise.tasks import get_task
 
+    task = get_task(config["task"])
+    metrics = METRICS[task.name]
+    if config["metric"] == "auto":
+        config["metric"] = task.default_metric
     models = config["models"]
     if not models:
         raise FoldwiseError("config key 'models': define at least one model (name -> {backbone: ...})")
     for key, value in [("metric", config["metric"])] + [
         (f"ensembles.{n}.objective", e["objective"]) for n, e in config["ensembles"].items()
     ]:
-        if value not in METRICS:
-            raise FoldwiseError(f"config key '{key}': unknown metric '{value}'; valid: {', '.join(sorted(METRICS))}")
-    for name, m in models.items():
-        if m["loss"] not in LOSSES:
+        if value not in metrics:
             raise FoldwiseError(
-                f"config key 'models.{name}.loss': unknown loss '{m['loss']}'; valid: {', '.join(sorted(LOSSES))}"
+                f"config key '{key}': unknown metric '{value}' for task {task.name}; valid: {', '.join(sorted(metrics))}"
             )
+    for name, m in models.items():
+        if m["loss"] == "auto":
+            m["loss"] = task.default_loss
+        if m["loss"] not in task.losses:
+            raise FoldwiseError(
+                f"config key 'models.{name}.loss': unknown loss '{m['loss']}' for task {task.name}; "
+                f"valid: {', '.join(task.losses)}"
+            )
+    if config["data"]["label_cols"] is not None and task.name != "multilabel":
+        raise FoldwiseError("config key 'data.label_cols': only for task multilabel")
     for name, ens in config["ensembles"].items():
         members = ens["members"] if ens["members"] is not None else list(models)
         if len(members) == 0:
@@ -147,9 +158,13 @@ class DataConfig:
     id_col: str
     target_col: str
     group_col: str | None
+    label_cols: list[str] | None
     train_images: str
     test_images: str
     channels: int
+    kind: str = "images"
+    train_series: str = "train_features.csv"
+    test_series: str = "test_features.csv"
 
     def path(self, name: str | None) -> Path | None:
         """Resolve a file name of this config relative to ``dir``."""
@@ -180,6 +195,7 @@ def model_settings(config: dict, name: str) -> dict[str, Any]:
     return {
         "model": name,
         "task": config["task"],
+        "kind": config["data"]["kind"],
         "metric": config["metric"],
         "seed": config["seed"],
         **copy.deepcopy(config["models"][name]),
@@ -217,5 +233,20 @@ def schema_reference(schema: dict | None = None) -> str:
     return "| key | type | default | description |\n|---|---|---|---|\n" + "\n".join(rows)
 
 
+def update_readme(path: str | Path) -> None:
+    """Replace the README's config-reference block with :func:`schema_reference`."""
+    path = Path(path)
+    text = path.read_text()
+    start, end = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    path.write_text(f"{head}{start}\n{schema_reference()}\n{end}{tail}")
+
+
 if __name__ == "__main__":
-    print(schema_reference())
+    import sys
+
+    if sys.argv[1:2] == ["--update-readme"]:
+        update_readme(sys.argv[2] if len(sys.argv) > 2 else "README.md")
+    else:
+        print(schema_reference())

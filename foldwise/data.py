@@ -90,14 +90,74 @@ def _check_images_exist(paths: list[Path], template: str, key: str) -> None:
     )
 
 
-def prepare_tables(dcfg: DataConfig, out_train: str, out_test: str, out_classes: str) -> None:
+def _multiclass_labels(train: pd.DataFrame, dcfg: DataConfig, path: Path) -> tuple[pd.Series, list[str]]:
+    labels = train[dcfg.target_col].str.strip()
+    bad = labels.isna() | (labels == "") | labels.str.lower().isin(["nan", "none", "null"])
+    if bad.any():
+        lines = (np.flatnonzero(bad.to_numpy()) + 2).tolist()[:5]
+        raise FoldwiseError(
+            f"{path}: empty or NaN label in column '{dcfg.target_col}' at line(s) {lines}; "
+            "remove those rows or give them a label"
+        )
+    classes = sort_classes(labels.unique().tolist())
+    if len(classes) < 2:
+        raise FoldwiseError(f"{path}: column '{dcfg.target_col}' has a single class; nothing to learn")
+    return labels, classes
+
+
+def _multilabel_labels(train: pd.DataFrame, dcfg: DataConfig, path: Path) -> tuple[pd.Series, list[str]]:
+    if dcfg.label_cols:
+        classes = [str(c) for c in dcfg.label_cols]
+        values = train[classes]
+        bad = ~values.isin(["0", "1"])
+        if bad.any().any():
+            row, col = np.argwhere(bad.to_numpy())[0]
+            raise FoldwiseError(
+                f"{path}: column '{classes[col]}' (data.label_cols) must hold 0 or 1, "
+                f"found '{values.iloc[row, col]}' at line {row + 2}"
+            )
+        flags = values.to_numpy() == "1"
+        labels = pd.Series([" ".join(np.asarray(classes)[f]) for f in flags], index=train.index)
+        return labels, classes
+    tokens = train[dcfg.target_col].fillna("").str.split()
+    classes = sort_classes(sorted({t for row in tokens for t in row}))
+    if not classes:
+        raise FoldwiseError(f"{path}: column '{dcfg.target_col}' holds no labels at all")
+    order = {c: i for i, c in enumerate(classes)}
+    labels = tokens.map(lambda row: " ".join(sorted(set(row), key=order.__getitem__)))
+    return labels, classes
+
+
+LABEL_READERS = {"multiclass": _multiclass_labels, "multilabel": _multilabel_labels}
+
+
+def _check_image_inputs(dcfg: DataConfig, train_ids: pd.Series, test_ids: pd.Series) -> None:
+    _check_images_exist(image_paths(dcfg.dir, dcfg.train_images, train_ids), dcfg.train_images, "data.train_images")
+    _check_images_exist(image_paths(dcfg.dir, dcfg.test_images, test_ids), dcfg.test_images, "data.test_images")
+
+
+def _check_series_inputs(dcfg: DataConfig, train_ids: pd.Series, test_ids: pd.Series) -> None:
+    for key, name in (("data.train_series", dcfg.train_series), ("data.test_series", dcfg.test_series)):
+        if not dcfg.path(name).is_file():
+            raise FoldwiseError(f"{key} not found: {dcfg.path(name)}")
+
+
+# data.kind -> check that every id's inputs exist (cheap: no decoding)
+INPUT_CHECKS = {"images": _check_image_inputs, "timeseries": _check_series_inputs}
+
+
+def prepare_tables(
+    dcfg: DataConfig, out_train: str, out_test: str, out_classes: str, task: str = "multiclass"
+) -> None:
     """Check the competition CSVs and write the encoded tables.
 
     Args:
         dcfg: data config.
-        out_train: parquet with ``row, id, label, target[, group]`` (target = class index).
+        out_train: parquet with ``row, id, label[, group]``; ``label`` is canonical:
+            the class (multiclass) or the row's label names joined by spaces (multilabel).
         out_test: parquet with ``row, id`` in the test order.
-        out_classes: JSON with the sorted class labels.
+        out_classes: JSON with the class (or label) names, in output-column order.
+        task: ``multiclass`` or ``multilabel``.
 
     Raises:
         FoldwiseError: missing files or columns, empty labels, duplicate ids,
@@ -105,25 +165,15 @@ def prepare_tables(dcfg: DataConfig, out_train: str, out_test: str, out_classes:
     """
     train_path = dcfg.path(dcfg.train_csv)
     train = read_csv(train_path, "training table (data.train_csv)")
-    cols = {"data.id_col": dcfg.id_col, "data.target_col": dcfg.target_col}
+    needed = [("data.id_col", dcfg.id_col)]
+    needed += [("data.label_cols", c) for c in dcfg.label_cols] if dcfg.label_cols else [("data.target_col", dcfg.target_col)]
     if dcfg.group_col:
-        cols["data.group_col"] = dcfg.group_col
-    _require_columns(train, train_path, cols)
+        needed.append(("data.group_col", dcfg.group_col))
+    for key, col in needed:
+        _require_columns(train, train_path, {key: col})
     _check_ids(train[dcfg.id_col], train_path, dcfg.id_col)
-    labels = train[dcfg.target_col].str.strip()
-    bad = labels.isna() | (labels == "") | labels.str.lower().isin(["nan", "none", "null"])
-    if bad.any():
-        lines = (np.flatnonzero(bad.to_numpy()) + 2).tolist()[:5]
-        raise FoldwiseError(
-            f"{train_path}: empty or NaN label in column '{dcfg.target_col}' at line(s) {lines}; "
-            "remove those rows or give them a label"
-        )
-    classes = sort_classes(labels.unique().tolist())
-    if len(classes) < 2:
-        raise FoldwiseError(f"{train_path}: column '{dcfg.target_col}' has a single class; nothing to learn")
-    code = {c: i for i, c in enumerate(classes)}
+    labels, classes = LABEL_READERS[task](train, dcfg, train_path)
     out = pd.DataFrame({"row": np.arange(len(train)), "id": train[dcfg.id_col], "label": labels})
-    out["target"] = labels.map(code).astype(np.int64)
     if dcfg.group_col:
         groups = train[dcfg.group_col]
         if groups.isna().any():
@@ -132,8 +182,7 @@ def prepare_tables(dcfg: DataConfig, out_train: str, out_test: str, out_classes:
         out["group"] = groups
 
     test_ids = load_test_ids(dcfg)
-    _check_images_exist(image_paths(dcfg.dir, dcfg.train_images, out["id"]), dcfg.train_images, "data.train_images")
-    _check_images_exist(image_paths(dcfg.dir, dcfg.test_images, test_ids), dcfg.test_images, "data.test_images")
+    INPUT_CHECKS[dcfg.kind](dcfg, out["id"], test_ids)
 
     write_parquet(out, out_train)
     write_parquet(pd.DataFrame({"row": np.arange(len(test_ids)), "id": test_ids}), out_test)
@@ -235,6 +284,36 @@ def cache_images(
     """Build the cache of one split in the row order of its table (``train.parquet``/``test.parquet``)."""
     ids = pd.read_parquet(table_path)["id"]
     build_image_cache(image_paths(root, template, ids), size, channels, out_path, threads)
+
+
+def _image_cache(d: dict, split: str, table_path: str, size: int, out_path: str, threads: int) -> None:
+    cache_images(d["dir"], d[f"{split}_images"], d["channels"], table_path, size, out_path, threads)
+
+
+def _series_cache(d: dict, split: str, table_path: str, size: int, out_path: str, threads: int) -> None:
+    from foldwise.series import cache_series
+
+    csv_path = str(Path(d["dir"]) / d[f"{split}_series"])
+    cache_series(csv_path, table_path, d["id_col"], d["step_col"], d["series_channels"], size,
+                 d["derived_channels"], out_path)
+
+
+# data.kind -> builder(data settings, split, table, size, out, threads)
+CACHE_BUILDERS = {"images": _image_cache, "timeseries": _series_cache}
+
+
+def build_cache(d: dict, split: str, table_path: str, size: int, out_path: str, threads: int = 1) -> None:
+    """Build one split's cache for the data kind ``d["kind"]`` (images or time series).
+
+    Args:
+        d: the ``data`` settings this split's cache depends on (see ``cache_params`` in rules/common.smk).
+        split: ``train`` or ``test``.
+        table_path: the split's table, whose row order the cache follows.
+        size: image side, or series length (0 = longest).
+        out_path: destination ``.npy``.
+        threads: decoding processes (images).
+    """
+    CACHE_BUILDERS[d["kind"]](d, split, table_path, size, out_path, threads)
 
 
 def open_cache(path: str) -> np.ndarray:

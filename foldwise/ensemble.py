@@ -15,7 +15,8 @@ import pandas as pd
 from foldwise.errors import FoldwiseError
 from foldwise.io import read_parquet_metadata, sha256_json, write_json, write_parquet
 from foldwise.metrics import get_metric
-from foldwise.oof import encode_targets, fold_scores, prob_columns
+from foldwise.oof import fold_scores, prob_columns
+from foldwise.tasks import get_task
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +33,26 @@ class WeightedSoftVoting:
         weights: member weights for ``given``.
         objective: metric name the weights are fitted to.
         hill_climb_iters: steps of hill climbing.
+        task: ``multiclass`` or ``multilabel`` (which metric set ``objective`` names).
 
     Shape:
-        probs: ``(M, N, K)`` member probabilities; y: ``(N,)`` class indices.
+        probs: ``(M, N, K)`` member probabilities; y: ``(N,)`` class indices
+        (multiclass) or ``(N, K)`` 0/1 labels (multilabel).
     """
 
-    def __init__(self, method: str = "optimize", weights=None, objective: str = "log_loss", hill_climb_iters: int = 100):
+    def __init__(
+        self,
+        method: str = "optimize",
+        weights=None,
+        objective: str = "log_loss",
+        hill_climb_iters: int = 100,
+        task: str = "multiclass",
+    ):
         self.method = method
         self.weights = weights
         self.objective = objective
         self.hill_climb_iters = hill_climb_iters
+        self.task = task
 
     def fit(self, probs: np.ndarray, y: np.ndarray) -> "WeightedSoftVoting":
         """Learn ``weights_`` (``(M,)``) and ``score_`` (the objective on ``probs``)."""
@@ -50,7 +61,7 @@ class WeightedSoftVoting:
         probs = np.asarray(probs, dtype=np.float64)
         y = np.asarray(y)
         m = probs.shape[0]
-        metric = get_metric(self.objective)
+        metric = get_metric(self.objective, self.task)
         self.member_scores_ = np.array([metric(y, p) for p in probs])
         if self.method == "equal":
             w = np.full(m, 1.0 / m)
@@ -80,8 +91,17 @@ class WeightedSoftVoting:
         from scipy.optimize import minimize
 
         m = probs.shape[0]
-        if self.objective == "log_loss":
+        if self.objective == "log_loss" and y.ndim == 1:
             q = probs[:, np.arange(len(y)), y]  # (M, N): each member's probability of the true class
+
+            def fun(w):
+                p = np.maximum(w @ q, _EPS)
+                return -np.mean(np.log(p)), -(q / p).mean(axis=1)
+
+            jac = True
+        elif self.objective == "log_loss":
+            # Multilabel BCE: the probability each member gives the observed outcome per (row, label).
+            q = np.where(y[None] > 0, probs, 1 - probs).reshape(m, -1)
 
             def fun(w):
                 p = np.maximum(w @ q, _EPS)
@@ -151,18 +171,20 @@ def run_ensemble(
     out_test: str,
     out_weights: str,
     out_scores: str,
+    task: str = "multiclass",
 ) -> dict:
     """Fit an ensemble on its members' OOF predictions and write its files."""
     oofs, tests, folds_sha, member_configs = _load_members(members, oof_paths, test_paths)
     config_sha = sha256_json({"settings": settings, "members": member_configs})
     cols = prob_columns(oofs[0])
-    y = encode_targets(oofs[0][target_col], classes)
+    y = get_task(task).encode(oofs[0][target_col], classes)
     given = settings.get("weights")
     blender = WeightedSoftVoting(
         method=settings["method"],
         weights=[given[m] for m in members] if given and settings["method"] == "given" else None,
         objective=settings["objective"],
         hill_climb_iters=settings["hill_climb_iters"],
+        task=task,
     ).fit(np.stack([o[cols].to_numpy() for o in oofs]), y)
     oof = oofs[0][["id", "fold", target_col]].copy()
     oof[cols] = blender.predict_proba(np.stack([o[cols].to_numpy() for o in oofs])).astype(np.float32)
@@ -180,7 +202,7 @@ def run_ensemble(
         "folds_sha256": folds_sha,
     }
     write_json(out_weights, weights)
-    scores = {"name": name, "kind": "ensemble", **fold_scores(oof, target_col, classes, metric), **meta}
+    scores = {"name": name, "kind": "ensemble", **fold_scores(oof, target_col, classes, metric, task), **meta}
     write_json(out_scores, scores)
     log.info("%s: weights %s; CV %s %.5f", name, weights["weights"], metric, scores["cv"])
     return weights

@@ -30,6 +30,12 @@ def _stratified(n_splits, seed):
     return StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
 
 
+def _multilabel_stratified(n_splits, seed):
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+    return MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+
+
 def _group(n_splits, seed):
     from sklearn.model_selection import GroupKFold
 
@@ -59,7 +65,8 @@ def make_folds(
     """Split rows into folds.
 
     Args:
-        y: ``(N,)`` integer targets.
+        y: ``(N,)`` integer targets, or ``(N, L)`` 0/1 labels (multilabel: ``stratified``
+            then means iterative stratification, Sechidis et al. 2011).
         scheme: one of :data:`SCHEMES`.
         n_splits: number of folds.
         seed: shuffle seed.
@@ -87,7 +94,9 @@ def make_folds(
             raise FoldwiseError(
                 f"folds.n_splits={n_splits} but column data.group_col has only {n_groups} distinct groups"
             )
-    if scheme == "stratified":
+    if scheme == "stratified_group" and y.ndim == 2:
+        raise FoldwiseError("folds.scheme 'stratified_group' is not available for multilabel targets; use group")
+    if scheme == "stratified" and y.ndim == 1:
         counts = np.bincount(y)
         counts = counts[counts > 0]
         if counts.min() < n_splits:
@@ -96,8 +105,8 @@ def make_folds(
                 f"folds.n_splits={n_splits} but class index {rare} has only {counts.min()} rows; "
                 "lower folds.n_splits or use folds.scheme kfold"
             )
-    splitter = SCHEMES[scheme](n_splits, seed)
-    split = splitter.split(np.zeros(n), y, groups if needs_groups else None)
+    make = _multilabel_stratified if (scheme == "stratified" and y.ndim == 2) else SCHEMES[scheme]
+    split = make(n_splits, seed).split(np.zeros((n, 1)), y, groups if needs_groups else None)
     return [(np.sort(tr).astype(np.int64), np.sort(va).astype(np.int64)) for tr, va in split]
 
 

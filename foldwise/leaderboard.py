@@ -30,7 +30,7 @@ def build_leaderboard(score_files: list[str], submission_reports: dict[str, str]
     if any(r.get("holdout") is not None for r in reports.values()):
         board.insert(4, "holdout", [reports.get(n, {}).get("holdout") for n in board["name"]])
     if len(board):
-        metric = get_metric(board["metric"].iloc[0])
+        metric = get_metric(board["metric"].iloc[0], read_json(score_files[0]).get("task", "multiclass"))
         board = board.sort_values("cv", ascending=not metric.greater_is_better, kind="stable").reset_index(drop=True)
     return board
 

@@ -40,7 +40,31 @@ def _focal(label_smoothing: float = 0.0, class_weights: np.ndarray | None = None
     return FocalLoss()
 
 
-LOSSES: dict[str, Callable] = {"cross_entropy": _cross_entropy, "focal": _focal}
+def _bce(label_smoothing: float = 0.0, class_weights: np.ndarray | None = None):
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class SmoothBCE(nn.Module):
+        """Multilabel BCE on logits with optional ``pos_weight`` and label smoothing.
+
+        Shape:
+            logits, target: ``(N, L)``; target is 0/1.
+        """
+
+        def __init__(self):
+            super().__init__()
+            w = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
+            self.register_buffer("pos_weight", w)
+
+        def forward(self, logits, target):
+            target = target * (1 - label_smoothing) + 0.5 * label_smoothing
+            return F.binary_cross_entropy_with_logits(logits, target, pos_weight=self.pos_weight)
+
+    return SmoothBCE()
+
+
+LOSSES: dict[str, Callable] = {"cross_entropy": _cross_entropy, "focal": _focal, "bce": _bce}
 
 
 def create_loss(name: str, **kwargs):
@@ -61,11 +85,17 @@ def create_loss(name: str, **kwargs):
 
 
 def balanced_class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
-    """``n_samples / (n_classes * count)`` per class; classes absent from ``y`` get weight 0.
+    """Per-class loss weights from the training fold's targets.
+
+    Multiclass: ``n_samples / (n_classes * count)``, 0 for absent classes.
+    Multilabel: BCE ``pos_weight`` = negatives / positives per label (1 where a label never occurs).
 
     Shape:
-        y: ``(N,)`` integer classes. Returns ``(n_classes,)`` float32.
+        y: ``(N,)`` integer classes or ``(N, L)`` 0/1. Returns ``(n_classes,)`` float32.
     """
+    if y.ndim == 2:
+        pos = y.sum(0).astype(np.float64)
+        return np.where(pos > 0, (len(y) - pos) / np.maximum(pos, 1), 1.0).astype(np.float32)
     counts = np.bincount(y, minlength=n_classes).astype(np.float64)
     w = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
     return w.astype(np.float32)

@@ -19,10 +19,12 @@ log = logging.getLogger(__name__)
 def _check_name(name: str) -> None:
     import timm
 
+    from foldwise.seq_models import SEQUENCE_MODELS
+
     if not timm.is_model(name):
-        close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.6)
+        close = difflib.get_close_matches(name, [*SEQUENCE_MODELS, *timm.list_models()], n=5, cutoff=0.6)
         raise KeyError(
-            f"unknown timm backbone '{name}'"
+            f"unknown backbone '{name}': not a time-series model ({', '.join(SEQUENCE_MODELS)}) nor a timm model"
             + (f"; close matches: {', '.join(close)}" if close else "; see timm.list_models()")
         )
 
@@ -78,6 +80,13 @@ def create_model(
     """
     import timm
 
+    from foldwise.seq_models import SEQUENCE_MODELS
+
+    if backbone in SEQUENCE_MODELS:
+        model = SEQUENCE_MODELS[backbone](in_chans, num_classes, **kwargs)
+        if pretrained:
+            model.load_state_dict(read_state_dict(pretrained))
+        return model
     _check_name(backbone)
     if pretrained is True:
         raise FoldwiseError(

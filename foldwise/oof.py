@@ -17,6 +17,7 @@ import pandas as pd
 from foldwise.errors import FoldwiseError
 from foldwise.io import read_json, read_parquet_metadata, sha256_file, write_json, write_parquet
 from foldwise.metrics import get_metric
+from foldwise.tasks import get_task
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +27,16 @@ def prob_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c.startswith("prob_")]
 
 
-def encode_targets(labels: pd.Series, classes: list[str]) -> np.ndarray:
-    """Map label strings to class indices. Shape: ``(N,)`` int64."""
-    code = {c: i for i, c in enumerate(classes)}
-    return labels.astype(str).map(code).to_numpy(dtype=np.int64)
-
-
-def fold_scores(oof: pd.DataFrame, target_col: str, classes: list[str], metric_name: str) -> dict:
+def fold_scores(
+    oof: pd.DataFrame, target_col: str, classes: list[str], metric_name: str, task: str = "multiclass"
+) -> dict:
     """Overall and per-fold score of an OOF table."""
-    metric = get_metric(metric_name)
-    y = encode_targets(oof[target_col], classes)
+    metric = get_metric(metric_name, task)
+    y = get_task(task).encode(oof[target_col], classes)
     probs = oof[prob_columns(oof)].to_numpy()
     folds = oof["fold"].to_numpy()
     per_fold = [metric(y[folds == k], probs[folds == k]) for k in np.unique(folds)]
-    return {"metric": metric_name, "cv": metric(y, probs), "folds": per_fold}
+    return {"metric": metric_name, "task": task, "cv": metric(y, probs), "folds": per_fold}
 
 
 def gather_model(
@@ -54,6 +51,7 @@ def gather_model(
     out_oof: str,
     out_test: str,
     out_scores: str,
+    task: str = "multiclass",
 ) -> dict:
     """Combine one model's fold outputs.
 
@@ -86,7 +84,7 @@ def gather_model(
     meta = {"folds_sha256": folds_sha, "config_sha256": config_shas.pop(), "model": name}
     write_parquet(oof, out_oof, meta)
     write_parquet(test, out_test, meta)
-    scores = {"name": name, "kind": "model", **fold_scores(oof, target_col, classes, metric), **meta}
+    scores = {"name": name, "kind": "model", **fold_scores(oof, target_col, classes, metric, task), **meta}
     write_json(out_scores, scores)
     log.info("%s: CV %s %.5f (folds: %s)", name, metric, scores["cv"], ", ".join(f"{s:.4f}" for s in scores["folds"]))
     return scores

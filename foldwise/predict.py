@@ -1,74 +1,49 @@
-"""Batched inference from the uint8 cache."""
+"""Batched inference from a cache through an ``Inputs`` pipeline (see :mod:`foldwise.inputs`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-
-class Normalizer:
-    """uint8 ``(N, H, W, C)`` numpy batch -> normalised float ``(N, C, H, W)`` tensor on a device.
-
-    Args:
-        mean, std: per-channel statistics in ``[0, 1]`` units (length C).
-        device: target device.
-        channels_last: use the channels-last memory format (faster convolutions on GPUs).
-    """
-
-    def __init__(self, mean, std, device: torch.device, channels_last: bool = False):
-        self.mean = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
-        self.std = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
-        self.device = device
-        self.channels_last = channels_last
-
-    def to_unit(self, batch: np.ndarray) -> torch.Tensor:
-        """uint8 NHWC numpy -> float NCHW in ``[0, 1]`` on the device."""
-        t = torch.from_numpy(np.ascontiguousarray(batch))
-        if self.device.type == "cuda":
-            t = t.pin_memory().to(self.device, non_blocking=True)
-        t = t.permute(0, 3, 1, 2).float().div_(255.0)
-        return t.contiguous(memory_format=torch.channels_last) if self.channels_last else t.contiguous()
-
-    def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        """Subtract the mean and divide by the std."""
-        return (x - self.mean) / self.std
+ACTIVATIONS = {"softmax": lambda z: z.softmax(1), "sigmoid": torch.sigmoid}
 
 
 @torch.no_grad()
 def predict_proba(
     model: torch.nn.Module,
-    images: np.ndarray,
+    inputs,
     indices: np.ndarray | None,
-    norm: Normalizer,
     batch_size: int = 256,
     tta_hflip: bool = False,
     autocast: bool = False,
+    activation: str = "softmax",
 ) -> np.ndarray:
-    """Class probabilities for rows of a cache.
+    """Class (or label) probabilities for rows of a cache.
 
     Args:
         model: the classifier (put in eval mode here).
-        images: ``(N, H, W, C)`` uint8 cache (memmap).
+        inputs: an ``Inputs`` object over the cache (``ImageInputs``/``SeriesInputs``).
         indices: rows to predict, or None for all.
-        norm: input normaliser.
         batch_size: rows per forward pass.
-        tta_hflip: also predict the horizontal flip and average.
+        tta_hflip: also predict the horizontal flip and average (images only).
         autocast: bf16 autocast (CUDA).
+        activation: ``softmax`` (one class per row) or ``sigmoid`` (independent labels).
 
     Returns:
         ``(len(indices), K)`` float32 probabilities.
     """
+    act = ACTIVATIONS[activation]
+    flip = tta_hflip and inputs.supports_hflip
     model.eval()
-    rows = np.arange(len(images)) if indices is None else np.asarray(indices)
+    rows = np.arange(len(inputs.data)) if indices is None else np.asarray(indices)
     out = []
     for start in range(0, len(rows), batch_size):
-        x = norm.normalize(norm.to_unit(images[rows[start : start + batch_size]]))
-        with torch.autocast(norm.device.type, dtype=torch.bfloat16, enabled=autocast):
-            logits = model(x).float()
-            probs = logits.softmax(1)
-            if tta_hflip:
-                probs = (probs + model(x.flip(-1)).float().softmax(1)) / 2
-        out.append(probs.cpu().numpy())
+        x = inputs.batch(rows[start : start + batch_size])
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=autocast):
+            probs = act(model(x).float())
+            if flip:
+                probs = (probs + act(model(x.flip(-1)).float())) / 2
+        out.append(probs.float().cpu().numpy())
     if not out:
         return np.zeros((0, 0), dtype=np.float32)
     return np.concatenate(out).astype(np.float32)

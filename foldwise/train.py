@@ -21,15 +21,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from foldwise.augment import AugmentConfig, BatchAugment
 from foldwise.data import open_cache
 from foldwise.folds import load_folds
 from foldwise.io import atomic_path, load_classes, sha256_file, sha256_json, write_csv, write_parquet
 from foldwise.losses import balanced_class_weights, create_loss
 from foldwise.metrics import get_metric
 from foldwise.models import create_model
-from foldwise.predict import Normalizer, predict_proba
+from foldwise.inputs import create_inputs
+from foldwise.predict import predict_proba
 from foldwise.runtime import derive_seed
+from foldwise.tasks import get_task
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class TrainConfig:
     metric: str = "accuracy"
     seed: int = 42
     task: str = "multiclass"
+    kind: str = "images"
 
     @classmethod
     def from_params(cls, params: dict) -> "TrainConfig":
@@ -114,6 +116,20 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+def sampling_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Row weights that oversample rare classes (or rows with rare labels) to balance.
+
+    Shape:
+        y: ``(N,)`` classes or ``(N, L)`` 0/1 labels. Returns ``(N,)`` float64.
+    """
+    if y.ndim == 1:
+        counts = np.bincount(y, minlength=n_classes)
+        return 1.0 / counts[y]
+    counts = np.maximum(y.sum(0), 1)
+    rare = (y / counts).max(1)  # weight of the rarest label a row carries
+    return np.where(y.any(1), rare, 1.0 / max(1, (~y.any(1)).sum()))
+
+
 def select_device() -> torch.device:
     """CUDA when present, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -137,7 +153,8 @@ def train_fold(
     """
     torch.set_num_threads(max(1, threads))
     device = select_device()
-    metric = get_metric(cfg.metric)
+    task = get_task(cfg.task)
+    metric = get_metric(cfg.metric, task.name)
     classes = load_classes(paths.classes)
     n_classes = len(classes)
     table = pd.read_parquet(paths.train_table)
@@ -157,10 +174,10 @@ def train_fold(
             "cache": [cache_stat.st_size, cache_stat.st_mtime_ns],
         }
     )
-    y = table["target"].to_numpy()
-    images = open_cache(paths.train_cache)
-    if len(images) != len(table):
-        raise ValueError(f"{paths.train_cache} has {len(images)} rows but the table has {len(table)}")
+    y = task.encode(table["label"], classes)
+    data = open_cache(paths.train_cache)
+    if len(data) != len(table):
+        raise ValueError(f"{paths.train_cache} has {len(data)} rows but the table has {len(table)}")
 
     seed = derive_seed(cfg.seed, cfg.model, fold)
     torch.manual_seed(seed)
@@ -169,15 +186,11 @@ def train_fold(
         torch.use_deterministic_algorithms(True, warn_only=True)
     use_cuda = device.type == "cuda"
 
-    in_chans = images.shape[-1]
+    in_chans = data.shape[-1]
     model = create_model(cfg.backbone, n_classes, in_chans=in_chans, pretrained=cfg.pretrained, **cfg.model_kwargs)
-    model = model.to(device, memory_format=torch.channels_last if use_cuda else torch.contiguous_format)
-    pcfg = getattr(model, "pretrained_cfg", {}) or {}
-    mean, std = list(pcfg.get("mean", (0.5,) * 3)), list(pcfg.get("std", (0.5,) * 3))
-    if in_chans == 1:
-        mean, std = [float(np.mean(mean))], [float(np.mean(std))]
-    norm = Normalizer(mean, std, device, channels_last=use_cuda)
-    augment = BatchAugment(AugmentConfig(**cfg.augment))
+    channels_last = use_cuda and cfg.kind == "images"
+    model = model.to(device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    inputs = create_inputs(cfg.kind, data, model, device, cfg.augment, tr_idx)
 
     from timm.optim import create_optimizer_v2
 
@@ -190,8 +203,7 @@ def train_fold(
     criterion = create_loss(cfg.loss, label_smoothing=cfg.label_smoothing, class_weights=weights).to(device)
     sample_p = None
     if cfg.oversample:
-        counts = np.bincount(y[tr_idx], minlength=n_classes)
-        sample_p = torch.as_tensor(1.0 / counts[y[tr_idx]], dtype=torch.float64)
+        sample_p = torch.as_tensor(sampling_weights(y[tr_idx], n_classes), dtype=torch.float64)
 
     ckpt_dir = Path(paths.checkpoint_dir)
     state = {"epoch": 0, "best_score": None, "best_epoch": -1, "bad_epochs": 0, "history": [], "best_valid": None}
@@ -200,7 +212,7 @@ def train_fold(
         state = resumed
         log.info("resuming %s fold %d from the checkpoint of epoch %d/%d", cfg.model, fold, state["epoch"], cfg.epochs)
 
-    y_tr = torch.tensor(y, dtype=torch.long)
+    y_tr = torch.tensor(y, dtype=torch.long if y.ndim == 1 else torch.float32)
     seen, t_train = 0, 0.0
     while state["epoch"] < cfg.epochs and not _stopped_early(cfg, state):
         epoch = state["epoch"] + 1
@@ -215,7 +227,7 @@ def train_fold(
         loss_sum = 0.0
         for step in range(steps_per_epoch):
             rows = np.sort(tr_idx[order[step * cfg.batch_size : (step + 1) * cfg.batch_size]])
-            x = norm.normalize(augment(norm.to_unit(images[rows]), gen))
+            x = inputs.batch(rows, gen)
             target = y_tr[rows].to(device, non_blocking=True)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_cuda):
                 loss = criterion(model(x).float(), target)
@@ -228,9 +240,11 @@ def train_fold(
             bar.update(step + 1, loss_sum / (step + 1))
         bar.close()
         t_train += time.perf_counter() - t0
-        probs = predict_proba(model, images, va_idx, norm, cfg.predict_batch_size, cfg.tta_hflip, use_cuda)
+        probs = predict_proba(
+            model, inputs, va_idx, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
+        )
         score = metric(y[va_idx], probs)
-        valid_loss = get_metric("log_loss")(y[va_idx], probs)
+        valid_loss = get_metric("log_loss", task.name)(y[va_idx], probs)
         row = {
             "epoch": epoch,
             "lr": optimizer.param_groups[0]["lr"],
@@ -256,8 +270,10 @@ def train_fold(
 
     model.load_state_dict(torch.load(ckpt_dir / "best.pt", map_location=device, weights_only=True))
     oof_probs = state["best_valid"].numpy()
-    test_images = open_cache(paths.test_cache)
-    test_probs = predict_proba(model, test_images, None, norm, cfg.predict_batch_size, cfg.tta_hflip, use_cuda)
+    test_inputs = inputs.over(open_cache(paths.test_cache))  # the training fold's scaling
+    test_probs = predict_proba(
+        model, test_inputs, None, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
+    )
     meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": cfg.model, "fold": str(fold)}
     prob_cols = [f"prob_{c}" for c in classes]
     oof = pd.DataFrame(oof_probs, columns=prob_cols)

@@ -65,9 +65,20 @@ def table_params(wildcards):
 
 
 def cache_params(wildcards):
-    """What decoding one split's images depends on (not labels, folds or models)."""
-    keys = ("dir", f"{wildcards.split}_images", "channels")
-    return {k: config["data"][k] for k in keys}
+    """What building one split's cache depends on (not labels, folds or models)."""
+    d, split = config["data"], wildcards.split
+    if d["kind"] == "images":
+        keys = ("kind", "dir", f"{split}_images", "channels")
+    else:
+        keys = ("kind", "dir", f"{split}_series", "id_col", "step_col", "series_channels", "derived_channels")
+    return {k: d[k] for k in keys}
+
+
+def cache_size(model):
+    """The cache a model reads: its image size, or the data's series length."""
+    if config["data"]["kind"] == "timeseries":
+        return config["data"]["series_length"]
+    return config["models"][model]["img_size"]
 
 
 def fold_params(wildcards):
@@ -80,6 +91,11 @@ def model_params(wildcards):
     return model_settings(config, wildcards.model)
 
 
+def task(wildcards):
+    """The competition type."""
+    return config["task"]
+
+
 def target_col(wildcards=None):
     return config["data"]["target_col"]
 
@@ -88,7 +104,7 @@ def model_cache(split):
     """Input function: the image cache of the model's size for one split."""
 
     def inner(wildcards):
-        size = config["models"][wildcards.model]["img_size"]
+        size = cache_size(wildcards.model)
         return rules.cache.output.npy.format(size=size, split=split)
 
     return inner
@@ -120,11 +136,15 @@ def ensemble_params(wildcards):
     }
 
 
-def prediction_file(wildcards):
-    """Test predictions of a model or ensemble."""
-    if wildcards.name in config["models"]:
-        return rules.gather.output.test.format(model=wildcards.name)
-    return rules.ensemble.output.test.format(ensemble=wildcards.name)
+def prediction_file(key):
+    """Input function: the OOF or test predictions of a model or ensemble."""
+
+    def inner(wildcards):
+        if wildcards.name in config["models"]:
+            return rules.gather.output[key].format(model=wildcards.name)
+        return rules.ensemble.output[key].format(ensemble=wildcards.name)
+
+    return inner
 
 
 def submission_params(wildcards):
@@ -135,7 +155,10 @@ def submission_params(wildcards):
         "target_col": d["target_col"],
         "sample_submission": data_path("sample_submission"),
         "solution": data_path("solution"),
+        "label_cols": d["label_cols"],
         "metric": config["metric"],
+        "task": config["task"],
+        "multilabel": config["multilabel"],
     }
 
 

@@ -9,6 +9,7 @@ rule tables:
         ENV
     params:
         data=table_params,
+        task=task,
         checksums=raw_checksums("train_csv", "test_csv", "sample_submission"),
         code=code("tables"),
     script:

@@ -16,6 +16,7 @@ rule ensemble:
         settings=ensemble_params,
         target_col=target_col,
         metric=metric,
+        task=task,
         code=code("ensemble"),
     script:
         "../workflow_scripts/ensemble.py"

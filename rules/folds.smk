@@ -1,6 +1,7 @@
 rule folds:
     input:
         table=rules.tables.output.train,
+        classes=rules.tables.output.classes,
     output:
         folds="results/folds/folds.pkl",
     log:
@@ -9,6 +10,7 @@ rule folds:
         ENV
     params:
         folds=fold_params,
+        task=task,
         code=code("folds"),
     script:
         "../workflow_scripts/folds.py"

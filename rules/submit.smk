@@ -1,6 +1,7 @@
 rule submission:
     input:
-        test=prediction_file,
+        test=prediction_file("test"),
+        oof=prediction_file("oof"),
         classes=rules.tables.output.classes,
     output:
         csv="results/submissions/{name}.csv",

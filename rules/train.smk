@@ -50,6 +50,7 @@ rule gather:
     params:
         target_col=target_col,
         metric=metric,
+        task=task,
         code=code("gather"),
     script:
         "../workflow_scripts/gather.py"

@@ -58,3 +58,19 @@ def test_fit_returns_self_and_unknown_method_lists_valid(rng):
     assert blender.fit(probs, y) is blender
     with pytest.raises(KeyError, match="hill_climb"):
         WeightedSoftVoting(method="stacking").fit(probs, y)
+
+
+def test_multilabel_blend_never_worse_than_best_member(rng):
+    n, labels = 2000, 5
+    y = (rng.random((n, labels)) < 0.3).astype(float)
+
+    def member(strength):
+        z = strength * (2 * y - 1) + rng.normal(size=y.shape)
+        return 1 / (1 + np.exp(-z))
+
+    probs = np.stack([member(2.0), member(1.0), member(0.0)])
+    for objective in ("log_loss", "micro_f1"):
+        metric = get_metric(objective, "multilabel")
+        blend = WeightedSoftVoting(objective=objective, task="multilabel").fit(probs, y)
+        assert metric.loss(y, blend.predict_proba(probs)) <= min(metric.loss(y, p) for p in probs) + 1e-12
+        assert blend.weights_[2] < 0.1

@@ -88,3 +88,11 @@ def test_pickle_of_wrong_shape_is_refused(tmp_path):
     path.write_bytes(pickle.dumps([(np.arange(3.0), np.arange(2))]))
     with pytest.raises(FoldwiseError, match="integer arrays"):
         load_folds(path)
+
+
+def test_multilabel_targets_use_iterative_stratification(rng):
+    y = (rng.random((400, 6)) < [0.5, 0.3, 0.1, 0.05, 0.2, 0.4]).astype(np.float32)
+    folds = make_folds(y, "stratified", 4, seed=0)
+    _check_partition(folds, 400)
+    for _, va in folds:
+        np.testing.assert_allclose(y[va].sum(0), y.sum(0) / 4, atol=2)

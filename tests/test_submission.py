@@ -64,3 +64,36 @@ def test_score_against_solution(tmp_path):
     sol = tmp_path / "solution.csv"
     pd.DataFrame({"id": ["d", "c", "b", "a"], "label": ["cat", "eel", "cat", "cat"]}).to_csv(sol, index=False)
     assert score_submission(sub, sol, "id", "label", CLASSES, "accuracy") == pytest.approx(0.75)
+
+
+LABELS = ["x", "y", "z"]
+
+
+def test_multilabel_formats(rng):
+    test = pd.DataFrame({"id": ["a", "b"], "prob_x": [0.9, 0.1], "prob_y": [0.6, 0.2], "prob_z": [0.1, 0.8]})
+    thr = np.array([0.5, 0.7, 0.5])
+    one_col = pd.DataFrame({"id": ["b", "a"], "tags": ""})
+    sub = build_submission(test, one_col, "id", LABELS, "multilabel", thr)
+    assert list(sub["tags"]) == ["z", "x"]  # y at 0.6 stays under its 0.7 threshold
+    per_label = pd.DataFrame({"id": ["a", "b"], "z": 0, "x": 0, "y": 0})
+    binary = build_submission(test, per_label, "id", LABELS, "multilabel", thr, per_column="binary")
+    assert binary.to_dict("list") == {"id": ["a", "b"], "z": [0, 1], "x": [1, 0], "y": [0, 0]}
+    validate_submission(binary, per_label, "id", LABELS, "multilabel", "binary")
+    proba = build_submission(test, per_label, "id", LABELS, "multilabel", thr, per_column="proba")
+    assert proba["y"].tolist() == pytest.approx([0.6, 0.2])
+    with pytest.raises(FoldwiseError, match="0 or 1"):
+        validate_submission(proba, per_label, "id", LABELS, "multilabel", "binary")
+    with pytest.raises(FoldwiseError, match="unknown labels"):
+        validate_submission(pd.DataFrame({"id": ["b", "a"], "tags": ["z w", "x"]}), one_col, "id", LABELS, "multilabel")
+
+
+def test_thresholds_tuned_on_oof_beat_a_fixed_half(rng):
+    from foldwise.metrics import get_metric, tune_thresholds
+
+    y = (rng.random((3000, 4)) < 0.2).astype(float)
+    p = 0.2 * y + rng.random(y.shape) * 0.4  # negatives in 0..0.4, positives in 0.2..0.6: 0.5 misses most
+    f1 = get_metric("micro_f1", "multilabel")
+    for mode in ("global", "per_label"):
+        thr = tune_thresholds(y, p, mode)
+        assert thr.shape == (4,)
+        assert f1(y, (p >= thr).astype(float)) > f1(y, p) + 0.05

@@ -1,8 +1,8 @@
-"""Rule cache: decode one split's images once into a uint8 (N, H, W, C) .npy."""
+"""Rule cache: decode one split's inputs once into an .npy (uint8 images or float32 series)."""
 
 from typing import TYPE_CHECKING
 
-from foldwise.data import cache_images
+from foldwise.data import build_cache
 from foldwise.runtime import run_step
 
 if TYPE_CHECKING:
@@ -10,11 +10,10 @@ if TYPE_CHECKING:
 
 
 def main() -> None:
-    d, w = snakemake.params.data, snakemake.wildcards
-    cache_images(
-        root=d["dir"],
-        template=d[f"{w.split}_images"],
-        channels=d["channels"],
+    w = snakemake.wildcards
+    build_cache(
+        snakemake.params.data,
+        split=w.split,
         table_path=snakemake.input.table,
         size=int(w.size),
         out_path=snakemake.output.npy,

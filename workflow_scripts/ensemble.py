@@ -16,6 +16,7 @@ def main() -> None:
         snakemake.wildcards.ensemble, p.settings["members"], list(i.oofs), list(i.tests), p.settings,
         classes=load_classes(i.classes), target_col=p.target_col, metric=p.metric,
         out_oof=o.oof, out_test=o.test, out_weights=o.weights, out_scores=o.scores,
+        task=p.task,
     )
 
 

@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from foldwise.folds import make_folds, save_folds
+from foldwise.io import load_classes
 from foldwise.runtime import run_step
+from foldwise.tasks import get_task
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -14,9 +16,9 @@ if TYPE_CHECKING:
 def main() -> None:
     p = snakemake.params.folds
     table = pd.read_parquet(snakemake.input.table)
+    y = get_task(snakemake.params.task).encode(table["label"], load_classes(snakemake.input.classes))
     groups = table["group"].to_numpy() if "group" in table else None
-    folds = make_folds(table["target"].to_numpy(), p["scheme"], p["n_splits"], p["seed"], groups)
-    save_folds(folds, snakemake.output.folds)
+    save_folds(make_folds(y, p["scheme"], p["n_splits"], p["seed"], groups), snakemake.output.folds)
 
 
 run_step(snakemake.log[0], main)

@@ -19,6 +19,7 @@ def main() -> None:
         n_train=len(pd.read_parquet(i.table, columns=["row"])),
         classes=load_classes(i.classes), target_col=snakemake.params.target_col,
         metric=snakemake.params.metric, out_oof=o.oof, out_test=o.test, out_scores=o.scores,
+        task=snakemake.params.task,
     )
     write_model_manifest(list(i.runs), o.manifest)
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 def main() -> None:
     dcfg = from_dict(DataConfig, {**snakemake.params.data, "solution": None})
     out = snakemake.output
-    prepare_tables(dcfg, out.train, out.test, out.classes)
+    prepare_tables(dcfg, out.train, out.test, out.classes, task=snakemake.params.task)
 
 
 run_step(snakemake.log[0], main)

@@ -1,0 +1,100 @@
+"""From cached arrays to model inputs, per data kind (``data.kind``).
+
+An ``Inputs`` object turns rows of a cache into a batch tensor on the device,
+augmented when a generator is given. :data:`INPUTS` maps the data kind to its
+class, so the trainer and the predictor never branch on the kind.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+
+from foldwise.augment import AugmentConfig, BatchAugment, SeriesAugment
+
+
+class _Inputs:
+    supports_hflip = False
+
+    def over(self, data: np.ndarray):
+        """The same pipeline (same scaling) over another cache, e.g. the test split."""
+        other = copy.copy(self)
+        other.data = data
+        return other
+
+
+class ImageInputs(_Inputs):
+    """uint8 ``(N, H, W, C)`` cache -> normalised float ``(B, C, H, W)`` batches.
+
+    Args:
+        data: the cache (memmap).
+        model: the network; its timm ``pretrained_cfg`` gives mean/std.
+        device: target device.
+        augment: augmentation settings (image keys are used).
+        train_rows: rows of the training fold (unused: image statistics come from the model).
+    """
+
+    supports_hflip = True
+
+    def __init__(self, data: np.ndarray, model: torch.nn.Module, device: torch.device, augment: dict, train_rows=None):
+        pcfg = getattr(model, "pretrained_cfg", {}) or {}
+        mean, std = list(pcfg.get("mean", (0.5,) * 3)), list(pcfg.get("std", (0.5,) * 3))
+        if data.shape[-1] == 1:
+            mean, std = [float(np.mean(mean))], [float(np.mean(std))]
+        self.data, self.device = data, device
+        self.channels_last = device.type == "cuda"
+        self.mean = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+        self.augment = BatchAugment(AugmentConfig(**augment))
+
+    def batch(self, rows: np.ndarray, gen: torch.Generator | None = None) -> torch.Tensor:
+        """Rows of the cache as a normalised batch; augmented when ``gen`` is given."""
+        t = torch.from_numpy(np.ascontiguousarray(self.data[rows]))
+        if self.device.type == "cuda":
+            t = t.pin_memory().to(self.device, non_blocking=True)
+        x = t.permute(0, 3, 1, 2).float().div_(255.0)
+        if gen is not None:
+            x = self.augment(x, gen)
+        x = (x - self.mean) / self.std
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x.contiguous()
+
+
+class SeriesInputs(_Inputs):
+    """float32 ``(N, T, C)`` cache -> standardised ``(B, C, T)`` batches.
+
+    Per-channel mean and standard deviation come from the training fold's rows
+    only, so nothing of the validation rows leaks into the scaling.
+    """
+
+    def __init__(self, data: np.ndarray, model: torch.nn.Module, device: torch.device, augment: dict, train_rows=None):
+        rows = np.arange(len(data)) if train_rows is None else np.sort(np.asarray(train_rows))
+        sample = np.asarray(data[rows], dtype=np.float64).reshape(-1, data.shape[-1])
+        mean, std = sample.mean(0), sample.std(0)
+        self.data, self.device = data, device
+        self.mean = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1)
+        self.std = torch.tensor(np.where(std > 1e-8, std, 1.0), dtype=torch.float32, device=device).view(1, -1, 1)
+        self.augment = SeriesAugment(AugmentConfig(**augment))
+
+    def batch(self, rows: np.ndarray, gen: torch.Generator | None = None) -> torch.Tensor:
+        """Rows of the cache as a standardised batch; augmented when ``gen`` is given."""
+        x = torch.from_numpy(np.ascontiguousarray(self.data[rows], dtype=np.float32)).to(self.device)
+        x = (x.permute(0, 2, 1) - self.mean) / self.std
+        return self.augment(x, gen) if gen is not None else x.contiguous()
+
+
+INPUTS = {"images": ImageInputs, "timeseries": SeriesInputs}
+
+
+def create_inputs(kind: str, data, model, device, augment: dict, train_rows=None):
+    """Build the input pipeline for a data kind.
+
+    Raises:
+        KeyError: listing the valid kinds.
+    """
+    try:
+        cls = INPUTS[kind]
+    except KeyError:
+        raise KeyError(f"unknown data kind '{kind}'; valid: {', '.join(sorted(INPUTS))}") from None
+    return cls(data, model, device, augment, train_rows)
