@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SNAKEMAKE := HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(BIN)/snakemake
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo demo-multilabel demo-sensor test lint clean
 
 setup: $(VENV)/.installed
 
@@ -19,6 +19,17 @@ demo: setup
 	time $(SNAKEMAKE) --cores all --resources gpu=1
 	$(BIN)/python -m foldwise.demo report results
 
+# The other two demos run in their own directories under runs/ (results/ there).
+demo-multilabel: setup
+	$(BIN)/python -m foldwise.demo multilabel-digits runs/multilabel/data/multilabel_digits
+	time $(SNAKEMAKE) --cores all --resources gpu=1 --directory runs/multilabel --configfile configs/multilabel_digits.yaml
+	$(BIN)/python -m foldwise.demo report runs/multilabel/results
+
+demo-sensor: setup
+	$(BIN)/python -m foldwise.demo basicmotions runs/sensor/data/basicmotions
+	time $(SNAKEMAKE) --cores all --resources gpu=1 --directory runs/sensor --configfile configs/basicmotions.yaml
+	$(BIN)/python -m foldwise.demo report runs/sensor/results
+
 test: setup
 	$(BIN)/python -m pytest -q
 
@@ -27,4 +38,4 @@ lint: setup
 	$(BIN)/snakefmt --check .
 
 clean:
-	rm -rf results logs .snakemake
+	rm -rf results logs .snakemake runs
