@@ -254,9 +254,17 @@ def train_fold(
             "seconds": time.perf_counter() - t0,
         }
         state["history"].append(row)
-        improved = state["best_score"] is None or metric.better(score, state["best_score"])
+        # Best by the metric; a tie (common with accuracy on small folds) goes to the lower validation loss.
+        best = state["best_score"]
+        improved = (
+            best is None
+            or metric.better(score, best)
+            or (score == best and valid_loss < state.get("best_loss", float("inf")))
+        )
         if improved:
-            state.update(best_score=score, best_epoch=epoch, bad_epochs=0, best_valid=torch.from_numpy(probs))
+            state.update(
+                best_score=score, best_loss=valid_loss, best_epoch=epoch, bad_epochs=0, best_valid=torch.from_numpy(probs)
+            )
             _save_atomic(model.state_dict(), ckpt_dir / "best.pt")
         else:
             state["bad_epochs"] += 1
