@@ -198,6 +198,7 @@ def model_settings(config: dict, name: str) -> dict[str, Any]:
         "kind": config["data"]["kind"],
         "metric": config["metric"],
         "seed": config["seed"],
+        "deterministic": config["deterministic"],
         **copy.deepcopy(config["models"][name]),
     }
 

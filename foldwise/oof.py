@@ -104,7 +104,11 @@ def write_model_manifest(run_files: list[str], out: str) -> dict:
         "git_commit": first["git_commit"],
         "platform": first["platform"],
         "folds": [
-            {k: r.get(k) for k in ("device", "best_epoch", "best_score", "epochs_run", "train_seconds", "samples_per_second")}
+            {
+                k: r.get(k)
+                for k in ("device", "best_epoch", "best_score", "epochs_run", "train_seconds", "wall_seconds",
+                          "samples_per_second", "peak_gpu_memory_mb")
+            }
             for r in runs
         ],
     }

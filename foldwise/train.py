@@ -59,6 +59,8 @@ class TrainConfig:
     predict_batch_size: int = 256
     metric: str = "accuracy"
     seed: int = 42
+    deterministic: bool = True
+    compile: bool = False
     task: str = "multiclass"
     kind: str = "images"
 
@@ -151,6 +153,7 @@ def train_fold(
     Returns:
         A summary dict: best epoch, best score, epochs run, seconds, samples/s.
     """
+    t_start = time.perf_counter()
     torch.set_num_threads(max(1, threads))
     device = select_device()
     task = get_task(cfg.task)
@@ -182,8 +185,9 @@ def train_fold(
     seed = derive_seed(cfg.seed, cfg.model, fold)
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    if device.type == "cpu":
-        torch.use_deterministic_algorithms(True, warn_only=True)
+    # Deterministic kernels for reproducible runs; cuDNN autotuning when speed matters more.
+    torch.use_deterministic_algorithms(cfg.deterministic, warn_only=True)
+    torch.backends.cudnn.benchmark = not cfg.deterministic
     use_cuda = device.type == "cuda"
 
     in_chans = data.shape[-1]
@@ -191,6 +195,7 @@ def train_fold(
     channels_last = use_cuda and cfg.kind == "images"
     model = model.to(device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     inputs = create_inputs(cfg.kind, data, model, device, cfg.augment, tr_idx)
+    net = torch.compile(model) if cfg.compile else model  # shares parameters with `model`
 
     from timm.optim import create_optimizer_v2
 
@@ -230,7 +235,7 @@ def train_fold(
             x = inputs.batch(rows, gen)
             target = y_tr[rows].to(device, non_blocking=True)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_cuda):
-                loss = criterion(model(x).float(), target)
+                loss = criterion(net(x).float(), target)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -241,7 +246,7 @@ def train_fold(
         bar.close()
         t_train += time.perf_counter() - t0
         probs = predict_proba(
-            model, inputs, va_idx, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
+            net, inputs, va_idx, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
         )
         score = metric(y[va_idx], probs)
         valid_loss = get_metric("log_loss", task.name)(y[va_idx], probs)
@@ -280,7 +285,7 @@ def train_fold(
     oof_probs = state["best_valid"].numpy()
     test_inputs = inputs.over(open_cache(paths.test_cache))  # the training fold's scaling
     test_probs = predict_proba(
-        model, test_inputs, None, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
+        net, test_inputs, None, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
     )
     meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": cfg.model, "fold": str(fold)}
     prob_cols = [f"prob_{c}" for c in classes]
@@ -303,6 +308,8 @@ def train_fold(
         "epochs_run": len(state["history"]),
         "train_seconds": t_train,
         "samples_per_second": seen / t_train if t_train > 0 else None,
+        "wall_seconds": time.perf_counter() - t_start,
+        "peak_gpu_memory_mb": torch.cuda.max_memory_allocated() / 2**20 if use_cuda else None,
         "device": str(device),
     }
     log.info("done %s fold %d: best %s %.4f at epoch %d", cfg.model, fold, cfg.metric, state["best_score"], state["best_epoch"])
