@@ -70,7 +70,15 @@ def cache_params(wildcards):
     if d["kind"] == "images":
         keys = ("kind", "dir", f"{split}_images", "channels")
     else:
-        keys = ("kind", "dir", f"{split}_series", "id_col", "step_col", "series_channels", "derived_channels")
+        keys = (
+            "kind",
+            "dir",
+            f"{split}_series",
+            "id_col",
+            "step_col",
+            "series_channels",
+            "derived_channels",
+        )
     return {k: d[k] for k in keys}
 
 
