@@ -127,7 +127,8 @@ def run(quick: bool = False) -> Result:
     runs = {k: v[1:] for k, v in runs.items()}  # drop the warm-up round
 
     def per_epoch(name, key):
-        return median([median(r[key]) for r in runs[name]])
+        # mean over a run's epochs (the trainer reports only its total training time), median over runs
+        return median([sum(r[key]) / len(r[key]) for r in runs[name]])
 
     tr = per_epoch("project", "train") / per_epoch("bare", "train")
     ep = per_epoch("project", "epoch") / per_epoch("bare", "epoch")

@@ -54,16 +54,19 @@ def long_csv_to_array(
         raise ValueError(f"length must be >= 1, got {length}")
     channels = list(channels)
     wanted = [id_col, step_col, *channels]
-    header = pacsv.open_csv(csv_path).schema.names
-    missing = [c for c in wanted if c not in header]
-    if missing:
-        raise KeyError(f"{csv_path}: no column(s) {missing}; columns are: {', '.join(header)}")
-    table = pacsv.read_csv(
-        csv_path,
-        convert_options=pacsv.ConvertOptions(
-            include_columns=wanted, column_types={c: pa.float32() for c in channels}
-        ),
-    )
+    try:
+        table = pacsv.read_csv(
+            csv_path,
+            convert_options=pacsv.ConvertOptions(
+                include_columns=wanted, column_types={c: pa.float32() for c in channels}
+            ),
+        )
+    except pa.ArrowInvalid:
+        header = pacsv.open_csv(csv_path).schema.names
+        missing = [c for c in wanted if c not in header]
+        if missing:
+            raise KeyError(f"{csv_path}: no column(s) {missing}; columns are: {', '.join(header)}") from None
+        raise
     n_rows = table.num_rows
     if n_rows == 0:
         return np.empty(0, dtype=object), np.full((0, length, len(channels)), pad_value, np.float32)
@@ -72,28 +75,33 @@ def long_csv_to_array(
     encoded = pc.dictionary_encode(table.column(id_col)).combine_chunks()
     uniques = encoded.dictionary
     order_of_uniques = np.asarray(pc.sort_indices(uniques))
-    rank = np.empty(len(uniques), dtype=np.int64)
-    rank[order_of_uniques] = np.arange(len(uniques))
-    code = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    code = encoded.indices.to_numpy(zero_copy_only=False)
+    if np.any(np.diff(order_of_uniques) != 1):  # ids not first seen in sorted order: renumber
+        rank = np.empty(len(uniques), dtype=code.dtype)
+        rank[order_of_uniques] = np.arange(len(uniques), dtype=code.dtype)
+        code = rank[code]
     ids = uniques.take(pa.array(order_of_uniques)).to_numpy(zero_copy_only=False)
     step = table.column(step_col).to_numpy()
 
-    # Sort rows by (id, step) unless they already are.
-    same = code[1:] == code[:-1]
-    if not (np.all(code[1:] >= code[:-1]) and np.all(step[1:][same] > step[:-1][same])):
-        perm = np.lexsort((step, code))
-        code, step = code[perm], step[perm]
-        same = code[1:] == code[:-1]
-    else:
-        perm = None
-    if np.any(step[1:][same] == step[:-1][same]):
-        i = int(np.flatnonzero(same & (step[1:] == step[:-1]))[0])
-        raise ValueError(f"{csv_path}: id {ids[code[i]]} has step {step[i]} twice")
-
+    # Values as (rows, C), filled record batch by record batch (contiguous
+    # blocks of rows: about twice as fast as one strided column at a time).
     values = np.empty((n_rows, len(channels)), dtype=np.float32)
-    for c, name in enumerate(channels):
-        col = table.column(name).to_numpy()  # float32, NaN where empty
-        values[:, c] = col if perm is None else col[perm]
+    offset = 0
+    for batch in table.select(channels).to_batches():
+        rows = slice(offset, offset + batch.num_rows)
+        for c in range(len(channels)):
+            values[rows, c] = batch.column(c).to_numpy(zero_copy_only=False)  # NaN where empty
+        offset += batch.num_rows
+
+    # Sort rows by (id, step) unless they already are (strictly, which also rules out repeated steps).
+    d_code = np.diff(code)
+    if np.any((d_code < 0) | ((d_code == 0) & (np.diff(step) <= 0))):
+        perm = np.lexsort((step, code))
+        code, step, values = code[perm], step[perm], values[perm]
+        same = code[1:] == code[:-1]
+        if np.any(step[1:][same] == step[:-1][same]):
+            i = int(np.flatnonzero(same & (step[1:] == step[:-1]))[0])
+            raise ValueError(f"{csv_path}: id {ids[code[i]]} has step {step[i]} twice")
 
     n_ids = len(ids)
     counts = np.bincount(code, minlength=n_ids)
