@@ -83,25 +83,29 @@ def long_csv_to_array(
     ids = uniques.take(pa.array(order_of_uniques)).to_numpy(zero_copy_only=False)
     step = table.column(step_col).to_numpy()
 
-    # Values as (rows, C), filled record batch by record batch (contiguous
-    # blocks of rows: about twice as fast as one strided column at a time).
-    values = np.empty((n_rows, len(channels)), dtype=np.float32)
-    offset = 0
-    for batch in table.select(channels).to_batches():
-        rows = slice(offset, offset + batch.num_rows)
-        for c in range(len(channels)):
-            values[rows, c] = batch.column(c).to_numpy(zero_copy_only=False)  # NaN where empty
-        offset += batch.num_rows
-
     # Sort rows by (id, step) unless they already are (strictly, which also rules out repeated steps).
     d_code = np.diff(code)
+    perm = None
     if np.any((d_code < 0) | ((d_code == 0) & (np.diff(step) <= 0))):
         perm = np.lexsort((step, code))
-        code, step, values = code[perm], step[perm], values[perm]
+        code, step = code[perm], step[perm]
         same = code[1:] == code[:-1]
         if np.any(step[1:][same] == step[:-1][same]):
             i = int(np.flatnonzero(same & (step[1:] == step[:-1]))[0])
             raise ValueError(f"{csv_path}: id {ids[code[i]]} has step {step[i]} twice")
+
+    # Values as (rows, C) float32, NaN where empty.
+    values = np.empty((n_rows, len(channels)), dtype=np.float32)
+    if perm is None:  # record batch by record batch: contiguous blocks of rows, ~2x faster than whole columns
+        offset = 0
+        for batch in table.select(channels).to_batches():
+            rows = slice(offset, offset + batch.num_rows)
+            for c in range(len(channels)):
+                values[rows, c] = batch.column(c).to_numpy(zero_copy_only=False)
+            offset += batch.num_rows
+    else:
+        for c, name in enumerate(channels):
+            values[:, c] = table.column(name).to_numpy()[perm]
 
     n_ids = len(ids)
     counts = np.bincount(code, minlength=n_ids)
