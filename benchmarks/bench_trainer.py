@@ -106,7 +106,7 @@ def project_loop(paths, epochs: int, threads: int) -> dict:
 
 
 def run(quick: bool = False) -> Result:
-    epochs, repeats = (1, 1) if quick else (3, 3)
+    epochs, repeats = (1, 1) if quick else (3, 5)
     threads = cores()
     paths, y = digits_job(SCRATCH / "trainer")
     runs: dict[str, list[dict]] = {"bare": [], "project": []}
