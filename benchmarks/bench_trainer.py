@@ -59,9 +59,11 @@ def bare_loop(paths, y, epochs: int, threads: int, seed: int = 0) -> dict:
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     tr, va = load_folds(paths.folds)[0]
-    x_all = torch.from_numpy(np.load(paths.train_cache)).permute(0, 3, 1, 2).float().div_(255).sub_(0.5).div_(0.5)
-    y_all = torch.from_numpy(y)
     model = create_model(BACKBONE, int(y.max()) + 1, in_chans=3)
+    cfg = model.pretrained_cfg  # the same input normalisation as the trainer
+    mean, std = (torch.tensor(cfg[k]).view(1, -1, 1, 1) for k in ("mean", "std"))
+    x_all = (torch.from_numpy(np.load(paths.train_cache)).permute(0, 3, 1, 2).float().div_(255) - mean) / std
+    y_all = torch.from_numpy(y)
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WD)
     steps = len(tr) // BATCH
     train_s, valid_s = [], []
@@ -85,7 +87,7 @@ def bare_loop(paths, y, epochs: int, threads: int, seed: int = 0) -> dict:
     return {"train": train_s, "epoch": [a + b for a, b in zip(train_s, valid_s)], "job": time.perf_counter() - t_job}
 
 
-def project_loop(paths, epochs: int, threads: int) -> dict:
+def project_loop(paths, epochs: int, threads: int, flush_denormal: bool = False) -> dict:
     import pandas as pd
     import torch
 
@@ -97,16 +99,18 @@ def project_loop(paths, epochs: int, threads: int) -> dict:
         model="bench", backbone=BACKBONE, img_size=SIZE, epochs=epochs, batch_size=BATCH, lr=LR, weight_decay=WD,
         warmup_epochs=0, augment={"shift": 0, "scale": 0, "rotate": 0},
     )
+    torch.set_flush_denormal(flush_denormal)
     t0 = time.perf_counter()
     summary = train_fold(cfg, paths, 0, "label", threads=threads)
     job = time.perf_counter() - t0
+    torch.set_flush_denormal(False)
     torch.use_deterministic_algorithms(False)  # the trainer turns it on for the whole process
     hist = pd.read_csv(paths.history)
     return {"train": [summary["train_seconds"] / epochs] * epochs, "epoch": hist["seconds"].tolist(), "job": job}
 
 
 def run(quick: bool = False) -> Result:
-    epochs, repeats = (1, 1) if quick else (3, 5)
+    epochs, repeats = (1, 1) if quick else (3, 4)
     threads = cores()
     paths, y = digits_job(SCRATCH / "trainer")
     runs: dict[str, list[dict]] = {"bare": [], "project": []}
@@ -143,13 +147,14 @@ def run(quick: bool = False) -> Result:
     )
     if not passed:
         notes += (
-            " Why the miss: per step, `python -m benchmarks.trainer_breakdown` finds one systematic cost — "
-            "`torch.use_deterministic_algorithms(True)`, which `train_fold` turns on for CPU runs (~+2.7 % of a "
-            "bare step); the uint8-memmap batch path (+0.1 ms on a ~150 ms step), timm's AdamW param groups and "
-            "scheduler/`loss.item()`/progress bar are each < 0.2 %. The rest is the ±5 % run-to-run noise of this "
-            "shared machine. What would close it (in `foldwise/train.py`, not edited here): enable deterministic "
-            "algorithms only where they change results (CUDA), or behind a `deterministic` setting, after checking "
-            "that CPU reruns stay byte-identical (tests/test_resume.py)."
+            " Why the miss (see BENCHMARKS.md, 'Trainer overhead, step by step'): the loop's own additions — uint8-memmap "
+            "batches, timm's AdamW param groups, scheduler, `loss.item()`, progress bar — cost < 0.2 % of a step each; the "
+            "one systematic extra is `torch.use_deterministic_algorithms(True)`, which `train_fold` turns on for CPU runs "
+            "(+2.7 % of a step in a tight loop; in one whole-epoch run the trainer with it patched out ran at 0.96× the bare "
+            "loop vs 1.09× with it). Over 5 runs the ratio moved between 1.03× and 1.17× on this shared machine, so the "
+            "attribution is not conclusive. What would close it (in `foldwise/train.py`, not edited here): turn deterministic "
+            "algorithms on only for CUDA, or behind a setting, after checking that CPU reruns stay byte-identical "
+            "(tests/test_rerun.py, tests/test_resume.py); then re-measure on a quiet machine."
         )
     return Result(
         key="trainer",
