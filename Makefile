@@ -37,5 +37,10 @@ lint: setup
 	$(SNAKEMAKE) --lint
 	$(BIN)/snakefmt --check .
 
+# The benchmark suite: measures every performance figure and rewrites BENCHMARKS.md (~10 min on 2 cores).
+.PHONY: bench
+bench: setup
+	PYTHONPATH=. HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m benchmarks
+
 clean:
 	rm -rf results logs .snakemake runs

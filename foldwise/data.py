@@ -230,11 +230,14 @@ def _decode_chunk(args) -> list[str]:
         if (h, w) != (size, size):
             img = cv2.resize(img, (size, size), interpolation=interp)
         if channels == 1:
-            img = img[:, :, None]
+            arr[start + offset, :, :, 0] = img
         else:
-            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-        arr[start + offset] = img
-    arr.flush()
+            # Convert straight into the memmap row: no intermediate RGB copy.
+            row = arr[start + offset]
+            if not np.shares_memory(cv2.cvtColor(img, cv2.COLOR_BGR2RGB, dst=row), row):
+                row[...] = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)  # dst not usable: copy
+    # No flush (msync) here: the pages are shared with every other mapping of
+    # the file, and atomic_path fsyncs the whole file once before the rename.
     del arr
     return failures
 

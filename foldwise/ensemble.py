@@ -63,6 +63,7 @@ class WeightedSoftVoting:
         m = probs.shape[0]
         metric = get_metric(self.objective, self.task)
         self.member_scores_ = np.array([metric(y, p) for p in probs])
+        losses = -self.member_scores_ if metric.greater_is_better else self.member_scores_
         if self.method == "equal":
             w = np.full(m, 1.0 / m)
         elif self.method == "given":
@@ -70,17 +71,19 @@ class WeightedSoftVoting:
             if w.shape != (m,) or (w < 0).any() or w.sum() <= 0:
                 raise ValueError(f"given weights must be {m} non-negative numbers with a positive sum")
         elif self.method == "hill_climb":
-            w = self._hill_climb(probs, y, metric)
+            w = self._hill_climb(probs, y, metric, losses)
         else:
             w = self._optimize(probs, y, metric)
         w = w / w.sum()
+        blend = np.tensordot(w, probs, 1)
         if self.method in ("optimize", "hill_climb"):
             # Never worse on OOF than the best single member.
-            best = metric.loss(y, probs[int(np.argmin([metric.loss(y, p) for p in probs]))])
-            if metric.loss(y, np.tensordot(w, probs, 1)) > best:
-                w = np.eye(m)[int(np.argmin([metric.loss(y, p) for p in probs]))]
+            best = int(np.argmin(losses))
+            if metric.loss(y, blend) > losses[best]:
+                w = np.eye(m)[best]
+                blend = probs[best]
         self.weights_ = w
-        self.score_ = metric(y, np.tensordot(w, probs, 1))
+        self.score_ = metric(y, blend)
         return self
 
     def predict_proba(self, probs: np.ndarray) -> np.ndarray:
@@ -122,23 +125,49 @@ class WeightedSoftVoting:
         w = np.clip(res.x, 0, None)
         return w if w.sum() > 0 else np.full(m, 1.0 / m)
 
-    def _hill_climb(self, probs, y, metric) -> np.ndarray:
+    def _hill_climb(self, probs, y, metric, losses) -> np.ndarray:
         # Caruana et al.: add, with replacement, the member that helps most;
         # keep the best blend seen along the whole path.
         m = probs.shape[0]
-        losses = np.array([metric.loss(y, p) for p in probs])
         counts = np.zeros(m)
         counts[int(np.argmin(losses))] = 1
         total = probs[int(np.argmin(losses))].copy()
         best_loss, best_counts = losses.min(), counts.copy()
+        if self.objective == "log_loss":
+            # Only each row's true-class probability and row sum matter: score
+            # all M candidates on (M, N) arrays instead of M full (N, K) blends.
+            # The row sum leaves out the metric's clipping of entries below
+            # 1e-15 (a relative difference below K * 1e-15); the chosen
+            # candidate's loss is then computed exactly with the metric.
+            rows = np.arange(len(y))
+            q, r = probs[:, rows, y], probs.sum(axis=2)
+            q_total, r_total = total[rows, y].copy(), total.sum(axis=1)
+            # Rows that sum to 1 within 1e-6: mean(log(row sum)) is linear in
+            # the row sums to within 1e-12, so it costs O(M) per step.
+            r_linear = bool(np.abs(r - 1).max() < 1e-6)
+            r_mean = r.mean(axis=1)
+            buf = np.empty_like(q)
         for _ in range(self.hill_climb_iters):
             n = counts.sum()
-            cand = [metric.loss(y, (total + probs[j]) / (n + 1)) for j in range(m)]
-            j = int(np.argmin(cand))
+            if self.objective == "log_loss":
+                np.add(q_total, q, out=buf)
+                np.maximum(buf, _EPS * (n + 1), out=buf)
+                np.log(buf, out=buf)
+                approx = -buf.mean(axis=1)  # up to a constant: - mean log of the true-class probability
+                if r_linear:
+                    approx += (r_total.mean() + r_mean - (n + 1)) / (n + 1)
+                else:
+                    approx += np.log(r_total + r).mean(axis=1) - np.log(n + 1)
+                j = int(np.argmin(approx))
+                q_total += q[j]
+                r_total += r[j]
+            else:
+                j = int(np.argmin([metric.loss(y, (total + probs[k]) / (n + 1)) for k in range(m)]))
+            cand = metric.loss(y, (total + probs[j]) / (n + 1))
             counts[j] += 1
             total += probs[j]
-            if cand[j] < best_loss - 1e-12:
-                best_loss, best_counts = cand[j], counts.copy()
+            if cand < best_loss - 1e-12:
+                best_loss, best_counts = cand, counts.copy()
         return best_counts
 
 

@@ -1,0 +1,67 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from foldwise.timeseries import long_csv_to_array
+
+
+def _write(tmp_path, df, name="long.csv"):
+    path = tmp_path / name
+    df.to_csv(path, index=False)
+    return path
+
+
+def _expected(df, ids, channels, length, pad):
+    out = np.full((len(ids), length, len(channels)), pad, np.float32)
+    for i, key in enumerate(ids):
+        seq = df[df["sid"] == key].sort_values("t")[channels].to_numpy(np.float32)[:length]
+        out[i, : len(seq)] = seq
+    return out
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_equal_lengths_sorted_or_shuffled(tmp_path, rng, shuffle):
+    n, t = 7, 5
+    df = pd.DataFrame({
+        "sid": np.repeat([f"s{i}" for i in range(n)], t),
+        "t": np.tile(np.arange(t), n),
+        "a": rng.normal(size=n * t),
+        "b": rng.normal(size=n * t),
+    })
+    if shuffle:
+        df = df.sample(frac=1, random_state=0)
+    ids, arr = long_csv_to_array(_write(tmp_path, df), "sid", "t", ["b", "a"], t)
+    assert list(ids) == sorted(f"s{i}" for i in range(n))
+    assert arr.dtype == np.float32 and arr.shape == (n, t, 2)
+    np.testing.assert_array_equal(arr, _expected(df, ids, ["b", "a"], t, 0.0))
+
+
+def test_unequal_lengths_pad_and_crop(tmp_path, rng):
+    lengths = {"x": 2, "y": 6, "z": 4, "w": 1}
+    rows = [(k, s) for k, n in lengths.items() for s in range(10, 10 + n)]
+    df = pd.DataFrame(rows, columns=["sid", "t"]).sample(frac=1, random_state=1)
+    df["v"] = rng.normal(size=len(df)).astype(np.float32)
+    ids, arr = long_csv_to_array(_write(tmp_path, df), "sid", "t", ["v"], 4, pad_value=-1.0)
+    assert list(ids) == ["w", "x", "y", "z"]
+    assert arr.shape == (4, 4, 1)
+    np.testing.assert_array_equal(arr, _expected(df, ids, ["v"], 4, -1.0))
+    assert (arr[0, 1:] == -1).all() and (arr[1, 2:] == -1).all()  # padded at the end
+    y_first4 = df[df["sid"] == "y"].sort_values("t")["v"].to_numpy()[:4]
+    np.testing.assert_array_equal(arr[2, :, 0], y_first4)  # cropped to the first steps
+
+
+def test_integer_ids_sort_numerically(tmp_path):
+    df = pd.DataFrame({"sid": [10, 10, 9, 9, 100], "t": [1, 0, 0, 1, 0], "v": [1.0, 0.0, 2.0, 3.0, 4.0]})
+    ids, arr = long_csv_to_array(_write(tmp_path, df), "sid", "t", ["v"], 2)
+    assert list(ids) == [9, 10, 100]
+    np.testing.assert_array_equal(arr[:, :, 0], [[2, 3], [0, 1], [4, 0]])
+
+
+def test_errors(tmp_path):
+    path = _write(tmp_path, pd.DataFrame({"sid": ["a", "a"], "t": [0, 0], "v": [1.0, 2.0]}))
+    with pytest.raises(ValueError, match="step 0 twice"):
+        long_csv_to_array(path, "sid", "t", ["v"], 3)
+    with pytest.raises(KeyError, match="nope"):
+        long_csv_to_array(path, "sid", "t", ["nope"], 3)
+    with pytest.raises(ValueError, match="length"):
+        long_csv_to_array(path, "sid", "t", ["v"], 0)
