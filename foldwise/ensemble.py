@@ -133,7 +133,8 @@ class WeightedSoftVoting:
         counts[int(np.argmin(losses))] = 1
         total = probs[int(np.argmin(losses))].copy()
         best_loss, best_counts = losses.min(), counts.copy()
-        if self.objective == "log_loss":
+        fast = self.objective == "log_loss" and y.ndim == 1  # multiclass log loss: scored on (M, N) arrays
+        if fast:
             # Only each row's true-class probability and row sum matter: score
             # all M candidates on (M, N) arrays instead of M full (N, K) blends.
             # The row sum leaves out the metric's clipping of entries below
@@ -149,7 +150,7 @@ class WeightedSoftVoting:
             buf = np.empty_like(q)
         for _ in range(self.hill_climb_iters):
             n = counts.sum()
-            if self.objective == "log_loss":
+            if fast:
                 np.add(q_total, q, out=buf)
                 np.maximum(buf, _EPS * (n + 1), out=buf)
                 np.log(buf, out=buf)

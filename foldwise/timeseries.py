@@ -14,8 +14,8 @@ import numpy as np
 def long_csv_to_array(
     csv_path: str | Path,
     id_col: str,
-    step_col: str,
-    channels: list[str],
+    step_col: str | None,
+    channels: list[str] | None,
     length: int,
     *,
     pad_value: float = 0.0,
@@ -31,9 +31,10 @@ def long_csv_to_array(
     Args:
         csv_path: the CSV, with a header row.
         id_col: column naming the sequence (text or integer).
-        step_col: column ordering the rows of a sequence (numeric).
-        channels: value columns, in the order of the output's last axis.
-        length: ``T``, the steps kept per sequence.
+        step_col: column ordering the rows of a sequence (numeric); None keeps the file order.
+        channels: value columns, in the order of the output's last axis; None takes every
+            column but the id and step columns.
+        length: ``T``, the steps kept per sequence; 0 takes the longest sequence.
         pad_value: value of padded steps.
 
     Returns:
@@ -44,16 +45,19 @@ def long_csv_to_array(
 
     Raises:
         KeyError: a named column is missing.
-        ValueError: ``length`` < 1 or a repeated (id, step) pair.
+        ValueError: ``length`` < 0 or a repeated (id, step) pair.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    if length < 1:
-        raise ValueError(f"length must be >= 1, got {length}")
+    if length < 0:
+        raise ValueError(f"length must be >= 0, got {length}")
+    if channels is None:
+        header = pacsv.open_csv(csv_path).schema.names
+        channels = [c for c in header if c not in (id_col, step_col)]
     channels = list(channels)
-    wanted = [id_col, step_col, *channels]
+    wanted = [id_col, *([step_col] if step_col else []), *channels]
     try:
         table = pacsv.read_csv(
             csv_path,
@@ -69,7 +73,7 @@ def long_csv_to_array(
         raise
     n_rows = table.num_rows
     if n_rows == 0:
-        return np.empty(0, dtype=object), np.full((0, length, len(channels)), pad_value, np.float32)
+        return np.empty(0, dtype=object), np.full((0, max(length, 1), len(channels)), pad_value, np.float32)
 
     # Ids -> dense codes 0..N-1 in sorted id order (hash once, sort only the N unique ids).
     encoded = pc.dictionary_encode(table.column(id_col)).combine_chunks()
@@ -81,7 +85,7 @@ def long_csv_to_array(
         rank[order_of_uniques] = np.arange(len(uniques), dtype=code.dtype)
         code = rank[code]
     ids = uniques.take(pa.array(order_of_uniques)).to_numpy(zero_copy_only=False)
-    step = table.column(step_col).to_numpy()
+    step = table.column(step_col).to_numpy() if step_col else np.arange(n_rows)
 
     # Sort rows by (id, step) unless they already are (strictly, which also rules out repeated steps).
     d_code = np.diff(code)
@@ -109,6 +113,7 @@ def long_csv_to_array(
 
     n_ids = len(ids)
     counts = np.bincount(code, minlength=n_ids)
+    length = length or int(counts.max())
     if np.all(counts == length):  # the common case: every sequence has exactly `length` steps
         return ids, values.reshape(n_ids, length, len(channels))
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))

@@ -70,7 +70,8 @@ def test_multilabel_blend_never_worse_than_best_member(rng):
 
     probs = np.stack([member(2.0), member(1.0), member(0.0)])
     for objective in ("log_loss", "micro_f1"):
-        metric = get_metric(objective, "multilabel")
-        blend = WeightedSoftVoting(objective=objective, task="multilabel").fit(probs, y)
-        assert metric.loss(y, blend.predict_proba(probs)) <= min(metric.loss(y, p) for p in probs) + 1e-12
-        assert blend.weights_[2] < 0.1
+        for method in ("optimize", "hill_climb"):
+            metric = get_metric(objective, "multilabel")
+            blend = WeightedSoftVoting(method=method, objective=objective, task="multilabel").fit(probs, y)
+            assert metric.loss(y, blend.predict_proba(probs)) <= min(metric.loss(y, p) for p in probs) + 1e-12
+            assert blend.weights_[2] < 0.1

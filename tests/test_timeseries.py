@@ -64,4 +64,11 @@ def test_errors(tmp_path):
     with pytest.raises(KeyError, match="nope"):
         long_csv_to_array(path, "sid", "t", ["nope"], 3)
     with pytest.raises(ValueError, match="length"):
-        long_csv_to_array(path, "sid", "t", ["v"], 0)
+        long_csv_to_array(path, "sid", "t", ["v"], -1)
+
+
+def test_length_zero_takes_the_longest_and_no_step_column_keeps_file_order(tmp_path):
+    df = pd.DataFrame({"sid": ["b", "a", "b", "a", "a"], "v": [1.0, 2.0, 3.0, 4.0, 5.0], "w": 0.0})
+    ids, arr = long_csv_to_array(_write(tmp_path, df), "sid", None, None, 0)
+    assert list(ids) == ["a", "b"] and arr.shape == (2, 3, 2)
+    np.testing.assert_array_equal(arr[:, :, 0], [[2, 4, 5], [1, 3, 0]])
