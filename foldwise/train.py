@@ -224,28 +224,19 @@ def train_fold(
     while state["epoch"] < cfg.epochs and not _stopped_early(cfg, state):
         epoch = state["epoch"] + 1
         t0 = time.perf_counter()
-        model.train()
         order = (
             torch.multinomial(sample_p, len(tr_idx), replacement=True, generator=gen)
             if sample_p is not None
             else torch.randperm(len(tr_idx), generator=gen)
         ).numpy()
-        bar = _Progress(steps_per_epoch, f"{cfg.model} fold {fold} epoch {epoch}/{cfg.epochs}")
-        loss_sum = 0.0
-        for step in range(steps_per_epoch):
-            rows = np.sort(tr_idx[order[step * cfg.batch_size : (step + 1) * cfg.batch_size]])
-            x = inputs.batch(rows, gen)
-            target = y_tr[rows].to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_cuda):
-                loss = criterion(net(x).float(), target)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            loss_sum += loss.item()
-            seen += len(rows)
-            bar.update(step + 1, loss_sum / (step + 1))
-        bar.close()
+        batches = [
+            np.sort(tr_idx[order[k * cfg.batch_size : (k + 1) * cfg.batch_size]]) for k in range(steps_per_epoch)
+        ]
+        train_loss = train_one_epoch(
+            net, inputs, batches, y_tr, criterion, optimizer, scheduler, gen,
+            progress=_Progress(steps_per_epoch, f"{cfg.model} fold {fold} epoch {epoch}/{cfg.epochs}"),
+        )
+        seen += sum(len(b) for b in batches)
         t_train += time.perf_counter() - t0
         probs = predict_proba(
             net, inputs, va_idx, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
@@ -255,19 +246,13 @@ def train_fold(
         row = {
             "epoch": epoch,
             "lr": optimizer.param_groups[0]["lr"],
-            "train_loss": loss_sum / max(1, steps_per_epoch),
+            "train_loss": train_loss,
             "valid_loss": valid_loss,
             f"valid_{cfg.metric}": score,
             "seconds": time.perf_counter() - t0,
         }
         state["history"].append(row)
-        # Best by the metric; a tie (common with accuracy on small folds) goes to the lower validation loss.
-        best = state["best_score"]
-        improved = (
-            best is None
-            or metric.better(score, best)
-            or (score == best and valid_loss < state.get("best_loss", float("inf")))
-        )
+        improved = _improves(metric, score, valid_loss, state)
         if improved:
             state.update(
                 best_score=score, best_loss=valid_loss, best_epoch=epoch, bad_epochs=0, best_valid=torch.from_numpy(probs)
@@ -290,17 +275,7 @@ def train_fold(
         net, test_inputs, None, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
     )
     meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": cfg.model, "fold": str(fold)}
-    prob_cols = [f"prob_{c}" for c in classes]
-    oof = pd.DataFrame(oof_probs, columns=prob_cols)
-    oof.insert(0, "row", va_idx)
-    oof.insert(1, "id", table["id"].to_numpy()[va_idx])
-    oof.insert(2, "fold", fold)
-    oof.insert(3, target_col, table["label"].to_numpy()[va_idx])
-    test_table = pd.read_parquet(paths.test_table)
-    test = pd.DataFrame(test_probs, columns=prob_cols)
-    test.insert(0, "id", test_table["id"].to_numpy())
-    write_parquet(oof, paths.oof, meta)
-    write_parquet(test, paths.test, meta)
+    _write_predictions(paths, table, va_idx, fold, target_col, classes, oof_probs, test_probs, meta)
     write_csv(pd.DataFrame(state["history"]), paths.history)
     with atomic_path(paths.weights) as tmp:
         shutil.copyfile(ckpt_dir / "best.pt", tmp)
@@ -316,6 +291,61 @@ def train_fold(
     }
     log.info("done %s fold %d: best %s %.4f at epoch %d", cfg.model, fold, cfg.metric, state["best_score"], state["best_epoch"])
     return summary
+
+
+def train_one_epoch(net, inputs, batches, y, criterion, optimizer, scheduler, gen, progress=None) -> float:
+    """One pass over ``batches`` (arrays of cache rows), stepping the scheduler per batch.
+
+    Args:
+        net: the model (possibly compiled), in training mode.
+        inputs: the fold's ``Inputs`` pipeline; batches are augmented with ``gen``.
+        batches: row indices of each batch, in order.
+        y: ``(N,)`` long or ``(N, L)`` float targets of all rows, on the CPU.
+        progress: an optional progress bar with ``update(done, loss)`` and ``close()``.
+
+    Returns:
+        The mean training loss.
+    """
+    net.train()
+    total = 0.0
+    for step, rows in enumerate(batches):
+        x = inputs.batch(rows, gen)
+        target = y[rows].to(x.device, non_blocking=True)
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=x.device.type == "cuda"):
+            loss = criterion(net(x).float(), target)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total += loss.item()
+        if progress is not None:
+            progress.update(step + 1, total / (step + 1))
+    if progress is not None:
+        progress.close()
+    return total / max(1, len(batches))
+
+
+def _improves(metric, score: float, valid_loss: float, state: dict) -> bool:
+    """Best by the metric; a tie (common with accuracy on small folds) goes to the lower validation loss."""
+    best = state["best_score"]
+    return (
+        best is None
+        or metric.better(score, best)
+        or (score == best and valid_loss < state.get("best_loss", float("inf")))
+    )
+
+
+def _write_predictions(paths, table, va_idx, fold, target_col, classes, oof_probs, test_probs, meta) -> None:
+    prob_cols = [f"prob_{c}" for c in classes]
+    oof = pd.DataFrame(oof_probs, columns=prob_cols)
+    oof.insert(0, "row", va_idx)
+    oof.insert(1, "id", table["id"].to_numpy()[va_idx])
+    oof.insert(2, "fold", fold)
+    oof.insert(3, target_col, table["label"].to_numpy()[va_idx])
+    test = pd.DataFrame(test_probs, columns=prob_cols)
+    test.insert(0, "id", pd.read_parquet(paths.test_table)["id"].to_numpy())
+    write_parquet(oof, paths.oof, meta)
+    write_parquet(test, paths.test, meta)
 
 
 def _stopped_early(cfg: TrainConfig, state: dict) -> bool:
