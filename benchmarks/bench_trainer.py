@@ -148,13 +148,12 @@ def run(quick: bool = False) -> Result:
     if not passed:
         notes += (
             " Why the miss (see BENCHMARKS.md, 'Trainer overhead, step by step'): the loop's own additions — uint8-memmap "
-            "batches, timm's AdamW param groups, scheduler, `loss.item()`, progress bar — cost < 0.2 % of a step each; the "
-            "one systematic extra is `torch.use_deterministic_algorithms(True)`, which `train_fold` turns on for CPU runs "
-            "(+2.7 % of a step in a tight loop; in one whole-epoch run the trainer with it patched out ran at 0.96× the bare "
-            "loop vs 1.09× with it). Over 5 runs the ratio moved between 1.03× and 1.17× on this shared machine, so the "
-            "attribution is not conclusive. What would close it (in `foldwise/train.py`, not edited here): turn deterministic "
-            "algorithms on only for CUDA, or behind a setting, after checking that CPU reruns stay byte-identical "
-            "(tests/test_rerun.py, tests/test_resume.py); then re-measure on a quiet machine."
+            "batches, timm's AdamW param groups, scheduler, `loss.item()`, progress bar — cost < 0.2 % of a step each. "
+            "`torch.use_deterministic_algorithms` (+2.7 % of a step in a tight loop) is now on for CUDA only, and the "
+            "re-measured ratio did not move (1.13× before and after), so it was not the cause. One remaining difference: "
+            "the bare loop's inputs keep the channels-last strides of the NHWC cache (a permuted view), while the trainer "
+            "copies each batch to contiguous NCHW; a direct fwd+bwd timing of both layouts on this machine was within its "
+            "noise (137 vs 137-155 ms). What would close it: a profile (py-spy) of both loops on a quiet machine."
         )
     return Result(
         key="trainer",
