@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-SNAKEMAKE := HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(BIN)/snakemake
+SHELL := /bin/bash
+SNAKEMAKE := env HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(BIN)/snakemake
 
 .PHONY: setup demo demo-multilabel demo-sensor test lint clean
 

@@ -17,6 +17,8 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+from foldwise.io import sha256_file
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
 
@@ -100,15 +102,21 @@ def code_version(script: str | Path) -> str:
 
 
 def file_checksum(path: str | Path) -> str | None:
-    """SHA-256 of a file's content, or None if it does not exist."""
+    """SHA-256 of a file's content, or None if it does not exist.
+
+    Memoised on (path, size, modification time): many jobs of one DAG ask for
+    the same raw file, and it is read once.
+    """
     path = Path(path)
     if not path.is_file():
         return None
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    st = path.stat()
+    return _checksum(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _checksum(path: str, size: int, mtime_ns: int) -> str:
+    return sha256_file(path)
 
 
 def git_commit(directory: str | Path = ".") -> str | None:

@@ -78,3 +78,12 @@ def test_snakefmt_check_passes():
     snakefmt = os.path.join(os.path.dirname(sys.executable), "snakefmt")
     proc = subprocess.run([snakefmt, "--check", "."], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_make_lint_runs_the_makefiles_snakemake_command():
+    """`make lint` uses the same $(SNAKEMAKE) command line as `make demo`."""
+    prefix = os.path.dirname(os.path.dirname(sys.executable))
+    proc = subprocess.run(
+        ["make", f"VENV={prefix}", "-o", f"{prefix}/.installed", "lint"], cwd=REPO, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
