@@ -9,7 +9,7 @@ alternation (many repetitions, medians), so that small per-step costs stand
 out of the noise of a shared machine:
 
 - data: ``np.sort`` of the batch rows + fancy-indexing the uint8 memmap +
-  ``Normalizer.to_unit`` / ``normalize``, vs indexing a float tensor prepared once;
+  ``ImageInputs.batch`` (uint8 -> normalised float), vs indexing a float tensor prepared once;
 - deterministic: forward + backward + optimiser step with
   ``torch.use_deterministic_algorithms(True)`` vs without;
 - optimiser: timm's ``create_optimizer_v2("adamw")`` (torch AdamW, two param
@@ -40,7 +40,7 @@ def main() -> None:
     from foldwise.data import open_cache
     from foldwise.folds import load_folds
     from foldwise.models import create_model
-    from foldwise.predict import Normalizer
+    from foldwise.inputs import create_inputs
     from foldwise.train import _Progress
 
     torch.set_num_threads(cores())
@@ -49,7 +49,7 @@ def main() -> None:
     images = open_cache(paths.train_cache)
     x_all = torch.from_numpy(np.array(images)).permute(0, 3, 1, 2).float().div_(255).sub_(0.5).div_(0.5)
     y_all = torch.from_numpy(y)
-    norm = Normalizer([0.5] * 3, [0.5] * 3, torch.device("cpu"))
+    inputs = create_inputs("images", images, torch.nn.Identity(), torch.device("cpu"), {})  # mean/std 0.5
     rng = np.random.default_rng(0)
     steps = len(tr) // BATCH
 
@@ -60,7 +60,7 @@ def main() -> None:
         bs = batches(k)
         t0 = time.perf_counter()
         for rows in bs:
-            norm.normalize(norm.to_unit(images[np.sort(rows)]))
+            inputs.batch(np.sort(rows))
         return (time.perf_counter() - t0) / k
 
     def data_bare(k=200):
