@@ -50,8 +50,6 @@ def _format_error(err) -> str:
             close = difflib.get_close_matches(key, allowed, n=1)
             hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
         return f"config key '{where}': unknown key {', '.join(hints)}; valid keys: {', '.join(allowed)}"
-    if err.validator == "required":
-        return f"config key '{where}': {err.message}"
     return f"config key '{where}': {err.message}"
 
 
@@ -138,12 +136,6 @@ def _check_cross_references(config: dict) -> None:
     for name in config["submissions"] or []:
         if name not in models and name not in config["ensembles"]:
             raise FoldwiseError(f"config key 'submissions': '{name}' is neither a model nor an ensemble")
-
-
-def load_config(path: str | Path) -> dict:
-    """Read and validate a YAML config file (used by tests and the demo)."""
-    with open(path) as fh:
-        return validate(yaml.safe_load(fh))
 
 
 @dataclass(frozen=True)
