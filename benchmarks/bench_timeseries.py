@@ -44,7 +44,7 @@ def run(quick: bool = False) -> Result:
     import pandas as pd
     import pyarrow.csv as pacsv
 
-    from foldwise.timeseries import long_csv_to_array
+    from foldwise.data.series import long_csv_to_array
 
     n_ids, steps, repeats = (200, 100, 1) if quick else (3000, 600, 5)
     csv = SCRATCH / f"long_{n_ids}x{steps}.csv"

@@ -1,8 +1,12 @@
 """foldwise: a reproducible k-fold competition pipeline.
 
-Importing the package is cheap: nothing here imports torch. The heavy modules
-(:mod:`foldwise.train`, :mod:`foldwise.models`, :mod:`foldwise.predict`,
-:mod:`foldwise.augment`) are imported only by the rules that train.
+The package follows the DAG's stages, and each rule's code hash covers only the
+modules its script imports: ``data/`` (tables, image and series caches),
+``folds``, ``train/`` (the fold job, epochs, checkpoints, inputs,
+augmentation, losses, test prediction), ``models/``, ``oof`` (gather),
+``ensemble``, ``submission``, ``leaderboard``, with ``tasks`` and ``metrics``
+shared. ``runtime/`` is plumbing outside every hash. Importing the package is
+cheap: nothing here imports torch.
 """
 
 from foldwise.errors import FoldwiseError

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import json
 import difflib
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -136,37 +135,6 @@ def _check_cross_references(config: dict) -> None:
     for name in config["submissions"] or []:
         if name not in models and name not in config["ensembles"]:
             raise FoldwiseError(f"config key 'submissions': '{name}' is neither a model nor an ensemble")
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    """Where the competition files are; see the schema for each field."""
-
-    dir: str
-    train_csv: str
-    test_csv: str | None
-    sample_submission: str
-    solution: str | None
-    id_col: str
-    target_col: str
-    group_col: str | None
-    label_cols: list[str] | None
-    train_images: str
-    test_images: str
-    channels: int
-    kind: str = "images"
-    train_series: str = "train_features.csv"
-    test_series: str = "test_features.csv"
-
-    def path(self, name: str | None) -> Path | None:
-        """Resolve a file name of this config relative to ``dir``."""
-        return None if name is None else Path(self.dir) / name
-
-
-def from_dict(cls, d: dict):
-    """Build a dataclass from a mapping, ignoring keys it does not declare."""
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in d.items() if k in names})
 
 
 def ensemble_members(config: dict, name: str) -> list[str]:

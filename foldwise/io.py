@@ -1,4 +1,7 @@
-"""Atomic writes and hashing: an interrupted write never leaves a file that looks complete."""
+"""Files: atomic writes, text-exact CSV reads, hashing and the cache's memmap.
+
+An interrupted write never leaves a file that looks complete.
+"""
 
 from __future__ import annotations
 
@@ -60,6 +63,44 @@ def read_json(path: str | os.PathLike) -> Any:
 def load_classes(path: str | os.PathLike) -> list[str]:
     """The class labels of ``results/data/classes.json``, in probability-column order."""
     return list(read_json(path)["classes"])
+
+
+def read_csv(path: str | os.PathLike, what: str) -> pd.DataFrame:
+    """Read a competition CSV with every column as text, exactly as written.
+
+    ``007`` stays ``007`` and ``7`` stays ``7`` (no number parsing); a UTF-8 byte
+    order mark and CRLF line endings are accepted; only an empty cell is missing
+    (``NA`` or ``null`` are kept as text).
+
+    Args:
+        path: the file.
+        what: what the file is, with its config key, for messages.
+
+    Raises:
+        FoldwiseError: the file is missing or cannot be read as CSV.
+    """
+    from foldwise.errors import FoldwiseError
+
+    path = Path(path)
+    if not path.is_file():
+        raise FoldwiseError(f"{what} not found: {path} (check data.dir and the file name in the config)")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise FoldwiseError(f"{what} {path} cannot be read as CSV: {exc}") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def open_cache(path: str | os.PathLike):
+    """Open a cache read-only as a memmap.
+
+    Shape:
+        ``(N, H, W, C)`` uint8 for images, ``(N, T, C)`` float32 for series.
+    """
+    import numpy as np
+
+    return np.load(path, mmap_mode="r")
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:

@@ -18,12 +18,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from foldwise.data import read_csv
+from foldwise.io import read_csv
 from foldwise.errors import FoldwiseError
 from foldwise.io import write_csv
 from foldwise.metrics import get_metric, tune_thresholds
 from foldwise.oof import prob_columns
-from foldwise.tasks import get_task
+from foldwise.tasks import get_task, labels_from_text
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def submission_probs(sub: pd.DataFrame, id_col: str, classes: list[str], task: s
     """A submission's content as a ``(N, K)`` matrix: one-hot/0-1 decisions or probabilities."""
     cols = [c for c in sub.columns if c != id_col]
     if len(cols) == 1:
-        y = get_task(task).encode(sub[cols[0]].fillna("").astype(str), classes)
+        y = get_task(task).encode(labels_from_text(sub[cols[0]], task), classes)
         return np.eye(len(classes))[y] if y.ndim == 1 else y.astype(np.float64)
     return sub[[str(c) for c in classes]].to_numpy(dtype=np.float64)
 
@@ -204,7 +204,7 @@ def score_submission(
     if label_cols:
         y = sol[label_cols].to_numpy(dtype=np.float64)
     else:
-        y = get_task(task).encode(sol[target_col].fillna("").astype(str), classes)
+        y = get_task(task).encode(labels_from_text(sol[target_col], task), classes)
     return get_metric(metric, task)(y, submission_probs(sub, id_col, classes, task))
 
 

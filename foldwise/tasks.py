@@ -5,7 +5,9 @@ A task turns the canonical ``label`` column of ``results/data/train.parquet``
 
 - ``multiclass``: one class per row. Shape ``(N,)`` int64 class indices.
 - ``multilabel``: any set of labels per row, stored as label names joined by
-  spaces (``"3 7"``; an empty string for none). Shape ``(N, L)`` float32 0/1.
+  tabs (``"3\t7"``; an empty string for none), so that label names may hold
+  spaces (``No Finding``). Shape ``(N, L)`` float32 0/1. Competition files
+  separate labels by spaces: :func:`labels_from_text` converts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,18 @@ import numpy as np
 import pandas as pd
 
 from foldwise.errors import FoldwiseError
+
+
+LABEL_SEP = "\t"  # between the label names of a multilabel row, in tables and OOF files
+
+
+def labels_from_text(values: pd.Series, task: str) -> pd.Series:
+    """Labels as a competition file writes them -> the canonical form :func:`Task.encode` reads.
+
+    Multiclass labels are stripped; multilabel cells hold space-separated names.
+    """
+    values = values.fillna("").astype(str).str.strip()
+    return values.str.split().str.join(LABEL_SEP) if task == "multilabel" else values
 
 
 def _encode_multiclass(labels: pd.Series, classes: list[str]) -> np.ndarray:
@@ -31,7 +45,7 @@ def _encode_multilabel(labels: pd.Series, classes: list[str]) -> np.ndarray:
     code = {c: i for i, c in enumerate(classes)}
     y = np.zeros((len(labels), len(classes)), dtype=np.float32)
     for row, text in enumerate(labels.fillna("").astype(str)):
-        for name in text.split():
+        for name in filter(None, text.split(LABEL_SEP)):
             if name not in code:
                 raise FoldwiseError(f"label '{name}' is not one of the labels {classes}")
             y[row, code[name]] = 1.0

@@ -1,3 +1,4 @@
+import functools
 import re
 from pathlib import Path
 
@@ -8,8 +9,10 @@ from foldwise.config import (
     submission_names,
     validate,
 )
+from foldwise.data.tables import DataConfig, split_image_paths, split_table
 from foldwise.errors import FoldwiseError
-from foldwise.provenance import code_version, file_checksum
+from foldwise.runtime.provenance import code_version
+from foldwise.runtime.tracking import default_state, file_checksum, files_digest
 
 try:
     validate(config, SCHEMA_PATH)
@@ -20,6 +23,8 @@ MODELS = list(config["models"])
 ENSEMBLES = list(config["ensembles"])
 FOLDS = list(range(config["folds"]["n_splits"]))
 SUBMISSIONS = submission_names(config)
+KIND = config["data"]["kind"]
+CACHE_SCRIPT = {"images": "cache_images", "timeseries": "cache_series"}[KIND]
 ENV = "../envs/foldwise.yaml"
 
 
@@ -59,27 +64,57 @@ def raw_checksums(*keys):
     return inner
 
 
+def _data_subset(*keys):
+    return {k: config["data"][k] for k in keys}
+
+
 def table_params(wildcards):
-    """What the tables rule reads from the config."""
-    return {k: v for k, v in config["data"].items() if k != "solution"}
+    """What the training table depends on (not the test files)."""
+    keys = ["dir", "train_csv", "id_col", "target_col", "label_cols", "group_col", "kind"]
+    keys.append("train_images" if KIND == "images" else "train_series")
+    return _data_subset(*keys)
+
+
+def test_table_params(wildcards):
+    """What the test table depends on (not the training files)."""
+    keys = ["dir", "test_csv", "sample_submission", "id_col", "kind"]
+    keys.append("test_images" if KIND == "images" else "test_series")
+    return _data_subset(*keys)
 
 
 def cache_params(wildcards):
     """What building one split's cache depends on (not labels, folds or models)."""
-    d, split = config["data"], wildcards.split
-    if d["kind"] == "images":
-        keys = ("kind", "dir", f"{split}_images", "channels")
-    else:
-        keys = (
-            "kind",
-            "dir",
-            f"{split}_series",
-            "id_col",
-            "step_col",
-            "series_channels",
-            "derived_channels",
-        )
-    return {k: d[k] for k in keys}
+    split = wildcards.split
+    if KIND == "images":
+        return _data_subset("dir", "channels")
+    keys = ("dir", f"{split}_series", "id_col", "step_col", "series_channels", "derived_channels")
+    return _data_subset(*keys)
+
+
+@functools.cache
+def split_inputs_digest(split):
+    """Content digest of every raw input of one split: each image, or the series CSV.
+
+    Memoised on disk by file stat (foldwise.runtime.tracking), so a plan re-hashes only
+    files whose size, mtime or inode changed. None when the split's table cannot be
+    read: the tables rules report that with a clear message.
+    """
+    d = DataConfig.from_dict(config["data"])
+    if KIND == "timeseries":
+        return file_checksum(d.path(getattr(d, f"{split}_series")))
+    try:
+        names = split_image_paths(d, split, split_table(d, split)[0])
+    except FoldwiseError:
+        return None
+    state = default_state()
+    digest = files_digest(d.dir, names, state)
+    state.save()
+    return digest
+
+
+def cache_inputs(wildcards):
+    """Params function: the content digest of the split's raw inputs."""
+    return split_inputs_digest(wildcards.split)
 
 
 def cache_size(model):
@@ -118,11 +153,11 @@ def model_cache(split):
     return inner
 
 
-def fold_files(key):
-    """Input function: one train output per fold of a model."""
+def fold_files(rule_output):
+    """Input function: one file per fold of a model (a train or predict output)."""
 
     def inner(wildcards):
-        return expand(rules.train.output[key], model=wildcards.model, fold=FOLDS)
+        return expand(rule_output, model=wildcards.model, fold=FOLDS)
 
     return inner
 

@@ -1,7 +1,6 @@
 rule tables:
     output:
         train="results/data/train.parquet",
-        test="results/data/test.parquet",
         classes="results/data/classes.json",
     log:
         "logs/tables.log",
@@ -10,10 +9,25 @@ rule tables:
     params:
         data=table_params,
         task=task,
-        checksums=raw_checksums("train_csv", "test_csv", "sample_submission"),
+        checksums=raw_checksums("train_csv"),
         code=code("tables"),
     script:
         "../workflow_scripts/tables.py"
+
+
+rule test_table:
+    output:
+        test="results/data/test.parquet",
+    log:
+        "logs/test_table.log",
+    conda:
+        ENV
+    params:
+        data=test_table_params,
+        checksums=raw_checksums("test_csv", "sample_submission"),
+        code=code("test_table"),
+    script:
+        "../workflow_scripts/test_table.py"
 
 
 rule cache:
@@ -30,6 +44,7 @@ rule cache:
     threads: 1
     params:
         data=cache_params,
-        code=code("cache"),
+        inputs_sha256=cache_inputs,
+        code=code(CACHE_SCRIPT),
     script:
-        "../workflow_scripts/cache.py"
+        f"../workflow_scripts/{CACHE_SCRIPT}.py"

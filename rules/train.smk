@@ -1,14 +1,11 @@
 rule train:
     input:
         table=rules.tables.output.train,
-        test_table=rules.tables.output.test,
         classes=rules.tables.output.classes,
         folds=rules.folds.output.folds,
         train_cache=model_cache("train"),
-        test_cache=model_cache("test"),
     output:
         oof="results/models/{model}/fold{fold}/oof.parquet",
-        test="results/models/{model}/fold{fold}/test.parquet",
         history="results/models/{model}/fold{fold}/history.csv",
         weights="results/models/{model}/fold{fold}/best.pt",
         metrics="results/models/{model}/fold{fold}/metrics.json",
@@ -30,11 +27,37 @@ rule train:
         "../workflow_scripts/train.py"
 
 
+rule predict:
+    input:
+        weights=rules.train.output.weights,
+        classes=rules.tables.output.classes,
+        folds=rules.folds.output.folds,
+        train_cache=model_cache("train"),
+        test_cache=model_cache("test"),
+        test_table=rules.test_table.output.test,
+    output:
+        test="results/models/{model}/fold{fold}/test.parquet",
+    log:
+        "logs/predict/{model}/fold{fold}.log",
+    benchmark:
+        "results/benchmarks/predict/{model}/fold{fold}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        settings=model_params,
+        code=code("predict"),
+    script:
+        "../workflow_scripts/predict.py"
+
+
 rule gather:
     input:
-        oofs=fold_files("oof"),
-        tests=fold_files("test"),
-        runs=fold_files("metrics"),
+        oofs=fold_files(rules.train.output.oof),
+        tests=fold_files(rules.predict.output.test),
+        runs=fold_files(rules.train.output.metrics),
         folds=rules.folds.output.folds,
         table=rules.tables.output.train,
         classes=rules.tables.output.classes,

@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from foldwise.data import build_image_cache, cache_images, open_cache
+from foldwise.data.images import build_image_cache, cache_images
+from foldwise.io import open_cache
 from foldwise.errors import FoldwiseError
 
 
@@ -34,9 +35,9 @@ def test_grayscale_cache_in_table_order(tmp_path, rng):
     paths = _write_images(tmp_path / "train_images", 5, rng)
     table = tmp_path / "t.parquet"
     order = [3, 1, 4, 0, 2]
-    pd.DataFrame({"id": [f"im{i}" for i in order]}).to_parquet(table)
+    pd.DataFrame({"id": [f"im{i}" for i in order], "path": [f"train_images/im{i}.png" for i in order]}).to_parquet(table)
     out = tmp_path / "c.npy"
-    cache_images(str(tmp_path), "train_images/{id}.png", 1, str(table), 8, str(out), 1)
+    cache_images(str(tmp_path), 1, str(table), 8, str(out), 1)
     arr = np.load(out)
     assert arr.shape == (5, 8, 8, 1)
     want = cv2.resize(cv2.imread(str(paths[3]), cv2.IMREAD_GRAYSCALE), (8, 8), interpolation=cv2.INTER_AREA)

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from foldwise.errors import FoldwiseError
-from foldwise.gpus import claim_gpu, device_pool
+from foldwise.runtime.gpus import claim_gpu, device_pool
 
 from .conftest import REPO
 
@@ -18,7 +18,7 @@ from .conftest import REPO
 # hold it until stdin closes or the process is killed.
 HOLDER = """
 import sys
-from foldwise.gpus import claim_gpu
+from foldwise.runtime.gpus import claim_gpu
 wait = float(sys.argv[2])
 claim = claim_gpu(lock_dir=sys.argv[1], timeout=None if wait < 0 else wait, poll=0.05)
 print(claim.device, flush=True)

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from foldwise.errors import FoldwiseError
-from foldwise.series import cache_series, read_long_csv as long_csv_to_array
+from foldwise.data.series import cache_series, read_long_csv as long_csv_to_array
 
 
 def _long(path, lengths, shuffle=True, rng=None):

@@ -84,7 +84,7 @@ def runs(cluster, digits_dir, tmp_path_factory):
         dirs[name] = tmp_path_factory.mktemp(name)
         cfg = {**SMALL, "data": {**SMALL["data"], "dir": str(digits_dir)}}
         (dirs[name] / "config.yaml").write_text(yaml.safe_dump(cfg))
-    local_cmd = _snakemake(dirs["local"], "--cores", "1", "--resources", "gpu=1", "--set-threads", "train=1", "cache=1")
+    local_cmd = _snakemake(dirs["local"], "--cores", "1", "--resources", "gpu=1", "--set-threads", "train=1", "cache=1", "predict=1")
     local = subprocess.Popen(local_cmd, cwd=dirs["local"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)
     profiles = ["--profile", str(REPO / "profiles" / "slurm"), "--profile", str(SLURM / "profile")]
@@ -108,14 +108,16 @@ def _submitted(log: str) -> dict[str, list[str]]:
 def test_every_rule_ran_as_a_slurm_job_and_training_asked_for_a_gpu(runs):
     _, _, log = runs
     jobs = _submitted(log)
-    assert set(jobs) == {"tables", "cache", "folds", "train", "gather", "submission", "leaderboard"}, log[-3000:]
-    assert len(jobs["train"]) == 2  # one job per fold
+    want = {"tables", "test_table", "cache", "folds", "train", "predict", "gather", "submission", "leaderboard"}
+    assert set(jobs) == want, log[-3000:]
+    assert len(jobs["train"]) == len(jobs["predict"]) == 2  # one job per fold
     for rule, ids in jobs.items():
         for jobid in ids:  # MinJobAge keeps finished jobs visible to scontrol
             info = subprocess.run(["scontrol", "show", "job", jobid], capture_output=True, text=True).stdout
             assert "JobState=COMPLETED" in info, info
             tres = re.search(r"TresPerJob=(\S*)", info)
-            assert (tres is not None and "gpu:1" in tres.group(1)) == (rule == "train"), f"{rule}: {info}"
+            wants_gpu = rule in ("train", "predict")
+            assert (tres is not None and "gpu:1" in tres.group(1)) == wants_gpu, f"{rule}: {info}"
 
 
 def test_training_used_the_gpu_slurm_assigned(runs):

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from foldwise.timeseries import long_csv_to_array
+from foldwise.data.series import long_csv_to_array
 
 
 def _write(tmp_path, df, name="long.csv"):

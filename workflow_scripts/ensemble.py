@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from foldwise.io import load_classes
 from foldwise.ensemble import run_ensemble
-from foldwise.runtime import run_step
+from foldwise.runtime.process import run_step
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake

@@ -6,7 +6,7 @@ import pandas as pd
 
 from foldwise.folds import make_folds, save_folds
 from foldwise.io import load_classes
-from foldwise.runtime import run_step
+from foldwise.runtime.process import run_step
 from foldwise.tasks import get_task
 
 if TYPE_CHECKING:

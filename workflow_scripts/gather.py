@@ -6,7 +6,7 @@ import pandas as pd
 
 from foldwise.io import load_classes
 from foldwise.oof import gather_model, write_model_manifest
-from foldwise.runtime import run_step
+from foldwise.runtime.process import run_step
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake

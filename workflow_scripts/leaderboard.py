@@ -4,7 +4,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from foldwise.leaderboard import write_leaderboard
-from foldwise.runtime import run_step
+from foldwise.runtime.process import run_step
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake

@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 from foldwise.io import load_classes, write_json
-from foldwise.runtime import run_step
+from foldwise.runtime.process import run_step
 from foldwise.submission import decision_thresholds, score_submission, write_submission
 
 if TYPE_CHECKING:

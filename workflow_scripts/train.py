@@ -3,8 +3,8 @@
 import logging
 from typing import TYPE_CHECKING
 
-from foldwise.gpus import claim_gpu
-from foldwise.runtime import configure_threads, run_step
+from foldwise.runtime.gpus import claim_gpu
+from foldwise.runtime.process import configure_threads, run_step
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -15,16 +15,15 @@ GPU = claim_gpu()  # one device per job, held until the process ends; before CUD
 
 def main() -> None:
     from foldwise.io import write_json
-    from foldwise.provenance import run_manifest
-    from foldwise.train import FoldPaths, TrainConfig, train_fold
+    from foldwise.runtime.provenance import run_manifest
+    from foldwise.train.fold import FoldPaths, train_fold
+    from foldwise.train.settings import TrainConfig
 
     logging.getLogger("foldwise").info("device: %s", GPU.describe())
     i, o = snakemake.input, snakemake.output
     paths = FoldPaths(
-        train_table=i.table, test_table=i.test_table, classes=i.classes, folds=i.folds,
-        train_cache=i.train_cache, test_cache=i.test_cache,
-        oof=o.oof, test=o.test, history=o.history, weights=o.weights,
-        checkpoint_dir=snakemake.params.checkpoint_dir,
+        train_table=i.table, classes=i.classes, folds=i.folds, train_cache=i.train_cache,
+        oof=o.oof, history=o.history, weights=o.weights, checkpoint_dir=snakemake.params.checkpoint_dir,
     )
     cfg = TrainConfig.from_params(snakemake.params.settings)
     summary = train_fold(

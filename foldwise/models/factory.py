@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def _check_name(name: str) -> None:
     import timm
 
-    from foldwise.seq_models import SEQUENCE_MODELS
+    from foldwise.models.sequence import SEQUENCE_MODELS
 
     if not timm.is_model(name):
         close = difflib.get_close_matches(name, [*SEQUENCE_MODELS, *timm.list_models()], n=5, cutoff=0.6)
@@ -80,7 +80,7 @@ def create_model(
     """
     import timm
 
-    from foldwise.seq_models import SEQUENCE_MODELS
+    from foldwise.models.sequence import SEQUENCE_MODELS
 
     if backbone in SEQUENCE_MODELS:
         model = SEQUENCE_MODELS[backbone](in_chans, num_classes, **kwargs)

@@ -12,7 +12,7 @@ import copy
 import numpy as np
 import torch
 
-from foldwise.augment import AugmentConfig, BatchAugment, SeriesAugment
+from foldwise.train.augment import AugmentConfig, BatchAugment, SeriesAugment
 
 
 class _Inputs:

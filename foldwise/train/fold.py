@@ -1,7 +1,8 @@
 """Training of one (model, fold) job, resumable at every epoch.
 
-The job writes its fold's OOF predictions, its test predictions, a per-epoch
-``history.csv`` and the best weights. A checkpoint of the whole training state
+The job writes its fold's OOF predictions, a per-epoch ``history.csv`` and the
+best weights; the ``predict`` rule (:mod:`foldwise.train.infer`) predicts the
+test set from those weights, so new test data never retrains a model. A checkpoint of the whole training state
 is saved atomically after every epoch in a directory Snakemake does not manage,
 so a killed job resumes from its last complete epoch when it is run again.
 """
@@ -10,68 +11,28 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import shutil
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from foldwise.data import open_cache
 from foldwise.folds import load_folds
-from foldwise.io import atomic_path, load_classes, sha256_file, sha256_json, write_csv, write_parquet
-from foldwise.losses import balanced_class_weights, create_loss
+from foldwise.io import atomic_path, load_classes, open_cache, sha256_file, sha256_json, write_csv, write_parquet
 from foldwise.metrics import get_metric
-from foldwise.models import create_model
-from foldwise.inputs import create_inputs
-from foldwise.predict import predict_proba
-from foldwise.runtime import derive_seed
+from foldwise.models.factory import create_model
 from foldwise.tasks import get_task
+from foldwise.train.settings import TrainConfig
+from foldwise.train.checkpoint import save_atomic, save_checkpoint, try_resume
+from foldwise.train.inputs import create_inputs
+from foldwise.train.losses import balanced_class_weights, create_loss
+from foldwise.train.loop import Progress, cosine_with_warmup, derive_seed, sampling_weights, train_one_epoch
+from foldwise.train.predict import predict_proba, select_device
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """One model's training settings (the schema's ``models.<name>`` plus globals)."""
-
-    model: str
-    backbone: str
-    img_size: int = 224
-    pretrained: bool | str = False
-    model_kwargs: dict = field(default_factory=dict)
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.05
-    warmup_epochs: float = 1.0
-    loss: str = "cross_entropy"
-    label_smoothing: float = 0.0
-    class_weights: str = "none"
-    oversample: bool = False
-    augment: dict = field(default_factory=dict)
-    tta_hflip: bool = False
-    patience: int | None = None
-    predict_batch_size: int = 256
-    metric: str = "accuracy"
-    seed: int = 42
-    deterministic: bool = True
-    compile: bool = False
-    task: str = "multiclass"
-    kind: str = "images"
-
-    @classmethod
-    def from_params(cls, params: dict) -> "TrainConfig":
-        """Build from the rule's params, rejecting keys this version does not know."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(params) - names
-        if unknown:
-            raise KeyError(f"unknown training settings {sorted(unknown)}; valid: {sorted(names)}")
-        return cls(**params)
 
 
 @dataclass(frozen=True)
@@ -79,62 +40,13 @@ class FoldPaths:
     """Inputs and outputs of one (model, fold) job."""
 
     train_table: str
-    test_table: str
     classes: str
     folds: str
     train_cache: str
-    test_cache: str
     oof: str
-    test: str
     history: str
     weights: str
     checkpoint_dir: str
-
-
-def cosine_with_warmup(step: int, total: int, warmup: int) -> float:
-    """LR multiplier: linear warm-up to 1, then cosine decay to 0 at ``total``."""
-    if warmup > 0 and step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
-class _Progress:
-    """A one-line progress bar on an interactive stderr; silent in logs and pipes."""
-
-    def __init__(self, total: int, prefix: str):
-        self.total, self.prefix = total, prefix
-        self.enabled = sys.stderr.isatty()
-
-    def update(self, done: int, loss: float) -> None:
-        if self.enabled:
-            filled = int(30 * done / max(1, self.total))
-            bar = "#" * filled + "." * (30 - filled)
-            sys.stderr.write(f"\r{self.prefix} [{bar}] {done}/{self.total} loss {loss:.4f}")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-
-
-def sampling_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
-    """Row weights that oversample rare classes (or rows with rare labels) to balance.
-
-    Shape:
-        y: ``(N,)`` classes or ``(N, L)`` 0/1 labels. Returns ``(N,)`` float64.
-    """
-    if y.ndim == 1:
-        counts = np.bincount(y, minlength=n_classes)
-        return 1.0 / counts[y]
-    counts = np.maximum(y.sum(0), 1)
-    rare = (y / counts).max(1)  # weight of the rarest label a row carries
-    return np.where(y.any(1), rare, 1.0 / max(1, (~y.any(1)).sum()))
-
-
-def select_device() -> torch.device:
-    """CUDA when present, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def train_fold(
@@ -214,7 +126,7 @@ def train_fold(
 
     ckpt_dir = Path(paths.checkpoint_dir)
     state = {"epoch": 0, "best_score": None, "best_epoch": -1, "bad_epochs": 0, "history": [], "best_valid": None}
-    resumed = _try_resume(ckpt_dir / "last.pt", run_id, model, optimizer, scheduler, gen)
+    resumed = try_resume(ckpt_dir / "last.pt", run_id, model, optimizer, scheduler, gen)
     if resumed is not None:
         state = resumed
         log.info("resuming %s fold %d from the checkpoint of epoch %d/%d", cfg.model, fold, state["epoch"], cfg.epochs)
@@ -234,7 +146,7 @@ def train_fold(
         ]
         train_loss = train_one_epoch(
             net, inputs, batches, y_tr, criterion, optimizer, scheduler, gen,
-            progress=_Progress(steps_per_epoch, f"{cfg.model} fold {fold} epoch {epoch}/{cfg.epochs}"),
+            progress=Progress(steps_per_epoch, f"{cfg.model} fold {fold} epoch {epoch}/{cfg.epochs}"),
         )
         seen += sum(len(b) for b in batches)
         t_train += time.perf_counter() - t0
@@ -257,25 +169,19 @@ def train_fold(
             state.update(
                 best_score=score, best_loss=valid_loss, best_epoch=epoch, bad_epochs=0, best_valid=torch.from_numpy(probs)
             )
-            _save_atomic(model.state_dict(), ckpt_dir / "best.pt")
+            save_atomic(model.state_dict(), ckpt_dir / "best.pt")
         else:
             state["bad_epochs"] += 1
         state["epoch"] = epoch
-        _save_checkpoint(ckpt_dir / "last.pt", state, run_id, model, optimizer, scheduler, gen)
+        save_checkpoint(ckpt_dir / "last.pt", state, run_id, model, optimizer, scheduler, gen)
         log.info(
             "%s fold %d epoch %d/%d train_loss %.4f valid_loss %.4f valid_%s %.4f%s lr %.2e %.1fs",
             cfg.model, fold, epoch, cfg.epochs, row["train_loss"], valid_loss, cfg.metric, score,
             " *" if improved else "", row["lr"], row["seconds"],
         )
 
-    model.load_state_dict(torch.load(ckpt_dir / "best.pt", map_location=device, weights_only=True))
-    oof_probs = state["best_valid"].numpy()
-    test_inputs = inputs.over(open_cache(paths.test_cache))  # the training fold's scaling
-    test_probs = predict_proba(
-        net, test_inputs, None, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
-    )
     meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": cfg.model, "fold": str(fold)}
-    _write_predictions(paths, table, va_idx, fold, target_col, classes, oof_probs, test_probs, meta)
+    _write_oof(paths.oof, table, va_idx, fold, target_col, classes, state["best_valid"].numpy(), meta)
     write_csv(pd.DataFrame(state["history"]), paths.history)
     with atomic_path(paths.weights) as tmp:
         shutil.copyfile(ckpt_dir / "best.pt", tmp)
@@ -293,38 +199,6 @@ def train_fold(
     return summary
 
 
-def train_one_epoch(net, inputs, batches, y, criterion, optimizer, scheduler, gen, progress=None) -> float:
-    """One pass over ``batches`` (arrays of cache rows), stepping the scheduler per batch.
-
-    Args:
-        net: the model (possibly compiled), in training mode.
-        inputs: the fold's ``Inputs`` pipeline; batches are augmented with ``gen``.
-        batches: row indices of each batch, in order.
-        y: ``(N,)`` long or ``(N, L)`` float targets of all rows, on the CPU.
-        progress: an optional progress bar with ``update(done, loss)`` and ``close()``.
-
-    Returns:
-        The mean training loss.
-    """
-    net.train()
-    total = 0.0
-    for step, rows in enumerate(batches):
-        x = inputs.batch(rows, gen)
-        target = y[rows].to(x.device, non_blocking=True)
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=x.device.type == "cuda"):
-            loss = criterion(net(x).float(), target)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        total += loss.item()
-        if progress is not None:
-            progress.update(step + 1, total / (step + 1))
-    if progress is not None:
-        progress.close()
-    return total / max(1, len(batches))
-
-
 def _improves(metric, score: float, valid_loss: float, state: dict) -> bool:
     """Best by the metric; a tie (common with accuracy on small folds) goes to the lower validation loss."""
     best = state["best_score"]
@@ -335,68 +209,16 @@ def _improves(metric, score: float, valid_loss: float, state: dict) -> bool:
     )
 
 
-def _write_predictions(paths, table, va_idx, fold, target_col, classes, oof_probs, test_probs, meta) -> None:
-    prob_cols = [f"prob_{c}" for c in classes]
-    oof = pd.DataFrame(oof_probs, columns=prob_cols)
+def _write_oof(path, table, va_idx, fold, target_col, classes, probs, meta) -> None:
+    oof = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
     oof.insert(0, "row", va_idx)
     oof.insert(1, "id", table["id"].to_numpy()[va_idx])
     oof.insert(2, "fold", fold)
     oof.insert(3, target_col, table["label"].to_numpy()[va_idx])
-    test = pd.DataFrame(test_probs, columns=prob_cols)
-    test.insert(0, "id", pd.read_parquet(paths.test_table)["id"].to_numpy())
-    write_parquet(oof, paths.oof, meta)
-    write_parquet(test, paths.test, meta)
+    write_parquet(oof, path, meta)
 
 
 def _stopped_early(cfg: TrainConfig, state: dict) -> bool:
     return cfg.patience is not None and state["bad_epochs"] >= cfg.patience
 
 
-def _save_atomic(obj, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-
-
-def _save_checkpoint(path, state, run_id, model, optimizer, scheduler, gen) -> None:
-    _save_atomic(
-        {
-            "run_id": run_id,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "generator": gen.get_state(),
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "state": {**state, "history": [dict(r) for r in state["history"]]},
-        },
-        path,
-    )
-
-
-def _try_resume(path: Path, run_id, model, optimizer, scheduler, gen) -> dict | None:
-    """Restore the training state from ``path`` if it was made by this exact run.
-
-    ``run_id`` covers the settings, the fold split, the package code, the
-    training table and the image cache; any difference starts training afresh.
-    """
-    if not path.is_file():
-        return None
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - an unreadable checkpoint is ignored, never trusted
-        log.warning("ignoring unreadable checkpoint %s: %s", path, exc)
-        return None
-    if ckpt.get("run_id") != run_id:
-        log.info("ignoring checkpoint %s: it was made with a different config, fold split, data or code", path)
-        return None
-    if not (path.parent / "best.pt").is_file():
-        log.info("ignoring checkpoint %s: its best.pt is missing", path)
-        return None
-    model.load_state_dict(ckpt["model"])
-    optimizer.load_state_dict(ckpt["optimizer"])
-    scheduler.load_state_dict(ckpt["scheduler"])
-    gen.set_state(ckpt["generator"])
-    torch.set_rng_state(ckpt["torch_rng"])
-    if ckpt["cuda_rng"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(ckpt["cuda_rng"])
-    return ckpt["state"]

@@ -3,7 +3,11 @@
 :func:`code_version` lets Snakemake re-run a rule when any ``foldwise`` module its
 script imports (directly or through other modules) changes in behaviour: the
 hash covers each module's syntax tree, so comments and formatting do not count.
-Nothing here imports torch; the Snakefile calls it while building the DAG.
+The closure stops at :mod:`foldwise.runtime` (logging, GPU claims, provenance,
+input tracking): no result depends on that plumbing, so editing it re-runs
+nothing. The package is laid out along the DAG's stages (``data/``, ``train/``,
+``models/``) so that each rule's closure holds only the code that can change
+its output. Nothing here imports torch; the Snakefile calls it while planning.
 """
 
 from __future__ import annotations
@@ -17,10 +21,9 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from foldwise.io import sha256_file
-
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # foldwise/
 PACKAGE = PACKAGE_DIR.name
+PLUMBING = f"{PACKAGE}.runtime"  # outside every code hash
 
 
 def _is_type_checking_block(node: ast.AST) -> bool:
@@ -78,6 +81,8 @@ def module_closure(script: str | Path) -> list[Path]:
     while todo:
         tree = todo.pop()
         for name in _imported_modules(tree):
+            if name == PLUMBING or name.startswith(PLUMBING + "."):
+                continue
             parents = [".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 2)]
             for mod in parents:
                 path = _module_file(mod)
@@ -99,24 +104,6 @@ def code_version(script: str | Path) -> str:
         h.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         h.update(ast.dump(_parse(path), annotate_fields=False, include_attributes=False).encode())
     return h.hexdigest()
-
-
-def file_checksum(path: str | Path) -> str | None:
-    """SHA-256 of a file's content, or None if it does not exist.
-
-    Memoised on (path, size, modification time): many jobs of one DAG ask for
-    the same raw file, and it is read once.
-    """
-    path = Path(path)
-    if not path.is_file():
-        return None
-    st = path.stat()
-    return _checksum(str(path.resolve()), st.st_size, st.st_mtime_ns)
-
-
-@lru_cache(maxsize=256)
-def _checksum(path: str, size: int, mtime_ns: int) -> str:
-    return sha256_file(path)
 
 
 def git_commit(directory: str | Path = ".") -> str | None:

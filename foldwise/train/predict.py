@@ -1,9 +1,14 @@
-"""Batched inference from a cache through an ``Inputs`` pipeline (see :mod:`foldwise.inputs`)."""
+"""Batched inference from a cache through an ``Inputs`` pipeline (see :mod:`foldwise.train.inputs`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+def select_device() -> torch.device:
+    """CUDA when present, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
 
 ACTIVATIONS = {"softmax": lambda z: z.softmax(1), "sigmoid": torch.sigmoid}
 

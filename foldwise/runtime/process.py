@@ -7,7 +7,6 @@ training several times slower when jobs share cores.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sys
@@ -45,12 +44,6 @@ def configure_threads(threads: int) -> None:
         import torch
 
         torch.set_num_threads(threads)
-
-
-def derive_seed(*parts: object) -> int:
-    """A 31-bit seed from any values, stable across processes and Python versions."""
-    blob = "\x1f".join(map(str, parts)).encode()
-    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little") & 0x7FFFFFFF
 
 
 def run_step(log_path: str | None, fn: Callable[[], None]) -> None:

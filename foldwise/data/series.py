@@ -1,14 +1,25 @@
-"""Time-series cache: a long CSV (one row per id and step) to a dense ``(N, T, C)`` float32 array.
+"""Sensor time series: a long CSV (one row per id and step) into a float32 ``(N, T, C)`` cache.
 
-The first piece of the time-series cache (issue 5). Everything after the CSV
-read is vectorised on whole columns; no Python code runs per row.
+Long form, as in Dacon-style sensor competitions: one row per (id, step) with
+one column per channel. Recordings may differ in length: each is cropped to its
+first ``length`` steps or zero-padded at the end (``length = 0`` takes the
+longest recording). Ids are text, exactly as written (``007`` stays ``007``).
+Everything after the CSV read is vectorised on whole columns; no Python code
+runs per row.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+
+from foldwise.errors import FoldwiseError
+from foldwise.io import atomic_path
+
+log = logging.getLogger(__name__)
 
 
 def long_csv_to_array(
@@ -30,7 +41,7 @@ def long_csv_to_array(
 
     Args:
         csv_path: the CSV, with a header row.
-        id_col: column naming the sequence (text or integer).
+        id_col: column naming the sequence (read as text, whatever it holds).
         step_col: column ordering the rows of a sequence (numeric); None keeps the file order.
         channels: value columns, in the order of the output's last axis; None takes every
             column but the id and step columns.
@@ -38,8 +49,8 @@ def long_csv_to_array(
         pad_value: value of padded steps.
 
     Returns:
-        ``(ids, array)``: ``ids`` of shape ``(N,)``, sorted (as numbers when
-        the id column is numeric, else as text); ``array`` of shape
+        ``(ids, array)``: ``ids`` of shape ``(N,)``, text exactly as written in
+        the file (``007`` stays ``007``), sorted as text; ``array`` of shape
         ``(N, length, len(channels))``, float32, ``array[i]`` being ``ids[i]``'s
         sequence.
 
@@ -62,7 +73,9 @@ def long_csv_to_array(
         table = pacsv.read_csv(
             csv_path,
             convert_options=pacsv.ConvertOptions(
-                include_columns=wanted, column_types={c: pa.float32() for c in channels}
+                include_columns=wanted,
+                column_types={id_col: pa.string(), **{c: pa.float32() for c in channels}},
+                strings_can_be_null=False,
             ),
         )
     except pa.ArrowInvalid:
@@ -122,3 +135,67 @@ def long_csv_to_array(
     out = np.full((n_ids, length, len(channels)), pad_value, dtype=np.float32)
     out[code[keep], pos[keep]] = values[keep]
     return ids, out
+
+
+def read_long_csv(
+    csv_path: str, id_col: str, step_col: str | None, channels: list[str] | None, length: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`long_csv_to_array` with user-facing checks.
+
+    Returns:
+        ``(ids, array)`` with ``array`` of shape ``(N, length, C)`` float32.
+
+    Raises:
+        FoldwiseError: an unreadable file, a missing column, a repeated (id, step), an empty value.
+    """
+    import pyarrow as pa
+
+    try:
+        ids, arr = long_csv_to_array(csv_path, id_col, step_col, channels, length)
+    except KeyError as exc:
+        raise FoldwiseError(str(exc).strip("'\"")) from None
+    except (ValueError, pa.ArrowInvalid, OSError) as exc:
+        raise FoldwiseError(f"{csv_path}: {exc}") from None
+    if np.isnan(arr).any():
+        n, t, c = np.argwhere(np.isnan(arr))[0]
+        raise FoldwiseError(f"{csv_path}: empty or non-numeric value for id '{ids[n]}' at step {t}, channel {c}")
+    return ids, arr
+
+
+DERIVED = {
+    "diff": lambda x: np.diff(x, axis=1, prepend=x[:, :1]),
+    "cumsum": lambda x: np.cumsum(x, axis=1),
+}
+
+
+def cache_series(
+    csv_path: str, table_path: str, id_col: str, step_col: str | None, channels: list[str] | None,
+    length: int, derived: list[str], out_path: str,
+) -> None:
+    """Build one split's series cache in the row order of its table.
+
+    Args:
+        csv_path: long features CSV.
+        table_path: ``results/data/{split}.parquet`` (ids in row order).
+        derived: extra channels computed from the raw ones: ``diff`` (first
+            difference) and/or ``cumsum`` (cumulative sum), appended in that order.
+        out_path: destination ``.npy``, shape ``(N, length, C * (1 + len(derived)))``.
+
+    Raises:
+        FoldwiseError: ids of the table with no rows in the features file.
+    """
+    ids, arr = read_long_csv(csv_path, id_col, step_col, channels, length)
+    position = pd.Series(np.arange(len(ids)), index=pd.Index(ids, dtype=object))
+    wanted = pd.read_parquet(table_path)["id"].astype(str)
+    missing = ~wanted.isin(position.index)
+    if missing.any():
+        raise FoldwiseError(
+            f"{csv_path}: no rows for {missing.sum()} id(s) of the table, e.g. '{wanted[missing].iloc[0]}'"
+        )
+    arr = arr[position.loc[wanted].to_numpy()]
+    parts = [arr] + [DERIVED[name](arr) for name in derived]
+    arr = np.concatenate(parts, axis=2).astype(np.float32)
+    with atomic_path(out_path, suffix=".npy") as tmp:
+        with open(tmp, "wb") as fh:
+            np.save(fh, arr)
+    log.info("cached %d series of %d steps x %d channels into %s", *arr.shape, out_path)

@@ -1,0 +1,86 @@
+"""Test predictions of one (model, fold): the fold's best weights over the test cache.
+
+Its own rule (``predict``), apart from training: new or changed test data
+re-runs this and what follows, never the training jobs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+
+from foldwise.folds import load_folds
+from foldwise.io import load_classes, open_cache, sha256_file, sha256_json, write_parquet
+from foldwise.models.factory import create_model
+from foldwise.tasks import get_task
+from foldwise.train.inputs import create_inputs
+from foldwise.train.predict import predict_proba, select_device
+from foldwise.train.settings import TrainConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PredictPaths:
+    """Inputs and output of one (model, fold) test prediction."""
+
+    weights: str
+    classes: str
+    folds: str
+    train_cache: str
+    test_cache: str
+    test_table: str
+    test: str
+
+
+def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int, threads: int = 1) -> dict:
+    """Predict the test set with one fold's best weights and write ``id, prob_<class>...``.
+
+    Series inputs are standardised with the statistics of the fold's training
+    rows, exactly as during training.
+
+    Args:
+        cfg: the model's settings (as for training).
+        paths: inputs and output.
+        fold: the fold whose weights are used.
+        threads: CPU threads for torch.
+
+    Returns:
+        ``{"rows": N, "seconds": s, "device": ...}``.
+    """
+    t0 = time.perf_counter()
+    torch.set_num_threads(max(1, threads))
+    device = select_device()
+    task = get_task(cfg.task)
+    classes = load_classes(paths.classes)
+    tr_idx, _ = load_folds(paths.folds)[fold]
+    train_data, test_data = open_cache(paths.train_cache), open_cache(paths.test_cache)
+    model = create_model(cfg.backbone, len(classes), in_chans=train_data.shape[-1], pretrained=False, **cfg.model_kwargs)
+    model.load_state_dict(torch.load(paths.weights, map_location="cpu", weights_only=True))
+    channels_last = device.type == "cuda" and cfg.kind == "images"
+    model = model.to(device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    inputs = create_inputs(cfg.kind, train_data, model, device, cfg.augment, tr_idx).over(test_data)
+    net = torch.compile(model) if cfg.compile else model
+    probs = predict_proba(
+        net, inputs, None, cfg.predict_batch_size, cfg.tta_hflip, device.type == "cuda", task.activation
+    )
+    ids = pd.read_parquet(paths.test_table, columns=["id"])["id"]
+    if len(ids) != len(probs):
+        raise ValueError(f"{paths.test_cache} has {len(probs)} rows but the test table has {len(ids)}")
+    test = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
+    test.insert(0, "id", ids.to_numpy())
+    meta = {
+        "folds_sha256": sha256_file(paths.folds),
+        "config_sha256": sha256_json(dataclasses.asdict(cfg)),
+        "model": cfg.model,
+        "fold": str(fold),
+    }
+    write_parquet(test, paths.test, meta)
+    seconds = time.perf_counter() - t0
+    log.info("predicted %d test rows with %s fold %d in %.1fs", len(test), cfg.model, fold, seconds)
+    return {"rows": len(test), "seconds": seconds, "device": str(device)}

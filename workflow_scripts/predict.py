@@ -1,0 +1,30 @@
+"""Rule predict: one fold's best weights over the test cache -> that fold's test predictions."""
+
+import logging
+from typing import TYPE_CHECKING
+
+from foldwise.runtime.gpus import claim_gpu
+from foldwise.runtime.process import configure_threads, run_step
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+configure_threads(snakemake.threads)  # before torch is imported
+GPU = claim_gpu()  # one device per job, held until the process ends; before CUDA starts
+
+
+def main() -> None:
+    from foldwise.train.infer import PredictPaths, predict_test_fold
+    from foldwise.train.settings import TrainConfig
+
+    logging.getLogger("foldwise").info("device: %s", GPU.describe())
+    i = snakemake.input
+    paths = PredictPaths(
+        weights=i.weights, classes=i.classes, folds=i.folds, train_cache=i.train_cache,
+        test_cache=i.test_cache, test_table=i.test_table, test=snakemake.output.test,
+    )
+    cfg = TrainConfig.from_params(snakemake.params.settings)
+    predict_test_fold(cfg, paths, int(snakemake.wildcards.fold), snakemake.threads)
+
+
+run_step(snakemake.log[0], main)
