@@ -70,7 +70,15 @@ def _data_subset(*keys):
 
 def table_params(wildcards):
     """What the training table depends on (not the test files)."""
-    keys = ["dir", "train_csv", "id_col", "target_col", "label_cols", "group_col", "kind"]
+    keys = [
+        "dir",
+        "train_csv",
+        "id_col",
+        "target_col",
+        "label_cols",
+        "group_col",
+        "kind",
+    ]
     keys.append("train_images" if KIND == "images" else "train_series")
     return _data_subset(*keys)
 
@@ -87,7 +95,14 @@ def cache_params(wildcards):
     split = wildcards.split
     if KIND == "images":
         return _data_subset("dir", "channels")
-    keys = ("dir", f"{split}_series", "id_col", "step_col", "series_channels", "derived_channels")
+    keys = (
+        "dir",
+        f"{split}_series",
+        "id_col",
+        "step_col",
+        "series_channels",
+        "derived_channels",
+    )
     return _data_subset(*keys)
 
 

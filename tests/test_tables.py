@@ -5,8 +5,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from foldwise.config import DataConfig, from_dict, validate
-from foldwise.data import prepare_tables
+from foldwise.config import validate
+from foldwise.data.tables import DataConfig, prepare_tables
 from foldwise.errors import FoldwiseError
 
 
@@ -19,7 +19,7 @@ def comp(digits_dir, tmp_path):
 
 def _dcfg(comp, **over):
     cfg = validate({"data": {"dir": str(comp), **over}, "models": {"m": {"backbone": "resnet10t"}}})
-    return from_dict(DataConfig, cfg["data"])
+    return DataConfig.from_dict(cfg["data"])
 
 
 def _run(comp, tmp_path, **over):
@@ -31,7 +31,7 @@ def _run(comp, tmp_path, **over):
 def test_good_folder(comp, tmp_path):
     out = _run(comp, tmp_path)
     train = pd.read_parquet(out / "train.parquet")
-    assert list(train.columns) == ["row", "id", "label"]
+    assert list(train.columns) == ["row", "id", "label", "path"]
     assert sorted(train["label"].unique(), key=int) == [str(i) for i in range(10)]
     assert len(pd.read_parquet(out / "test.parquet")) == 90
 

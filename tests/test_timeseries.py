@@ -50,11 +50,12 @@ def test_unequal_lengths_pad_and_crop(tmp_path, rng):
     np.testing.assert_array_equal(arr[2, :, 0], y_first4)  # cropped to the first steps
 
 
-def test_integer_ids_sort_numerically(tmp_path):
-    df = pd.DataFrame({"sid": [10, 10, 9, 9, 100], "t": [1, 0, 0, 1, 0], "v": [1.0, 0.0, 2.0, 3.0, 4.0]})
-    ids, arr = long_csv_to_array(_write(tmp_path, df), "sid", "t", ["v"], 2)
-    assert list(ids) == [9, 10, 100]
-    np.testing.assert_array_equal(arr[:, :, 0], [[2, 3], [0, 1], [4, 0]])
+def test_ids_are_text_exactly_as_written(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("sid,t,v\n10,1,1\n10,0,0\n9,0,2\n9,1,3\n007,0,4\n7,0,5\n")
+    ids, arr = long_csv_to_array(path, "sid", "t", ["v"], 2)
+    assert list(ids) == ["007", "10", "7", "9"]  # text, sorted as text; 007 and 7 are different ids
+    np.testing.assert_array_equal(arr[:, :, 0], [[4, 0], [0, 1], [5, 0], [2, 3]])
 
 
 def test_errors(tmp_path):

@@ -268,15 +268,13 @@ def _series_columns(dcfg: DataConfig, split: str, table: pd.DataFrame) -> dict:
 INPUT_COLUMNS = {"images": _image_columns, "timeseries": _series_columns}
 
 
-def prepare_train_table(dcfg: DataConfig, out_train: str, out_classes: str, task: str = "multiclass") -> pd.DataFrame:
-    """Check ``train_csv`` and write the encoded training table.
+def build_train_table(dcfg: DataConfig, task: str = "multiclass") -> tuple[pd.DataFrame, list[str]]:
+    """Check ``train_csv`` and encode it.
 
-    Args:
-        dcfg: data config.
-        out_train: parquet with ``row, id, label[, group][, path]``; ``label`` is canonical:
-            the class (multiclass) or the row's label names joined by tabs (multilabel).
-        out_classes: JSON with the class (or label) names, in output-column order.
-        task: ``multiclass`` or ``multilabel``.
+    Returns:
+        ``(table, classes)``: ``row, id, label[, group][, path]``, where ``label`` is
+        canonical: the class (multiclass) or the row's label names joined by tabs
+        (multilabel); and the class (or label) names in output-column order.
 
     Raises:
         FoldwiseError: a missing file or column, empty labels, duplicate ids, missing inputs.
@@ -296,14 +294,11 @@ def prepare_train_table(dcfg: DataConfig, out_train: str, out_classes: str, task
         out["group"] = groups
     for name, values in INPUT_COLUMNS[dcfg.kind](dcfg, "train", train).items():
         out[name] = values
-    write_parquet(out, out_train)
-    write_json(out_classes, {"classes": classes})
-    log.info("train: %d rows, %d classes", len(out), len(classes))
-    return out
+    return out, classes
 
 
-def prepare_test_table(dcfg: DataConfig, out_test: str) -> pd.DataFrame:
-    """Write the test table: ``row, id[, path]`` in the order of ``sample_submission``.
+def build_test_table(dcfg: DataConfig) -> pd.DataFrame:
+    """The test table: ``row, id[, path]`` in the order of ``sample_submission``.
 
     Raises:
         FoldwiseError: a missing file or column, duplicate ids, test ids that differ
@@ -313,12 +308,30 @@ def prepare_test_table(dcfg: DataConfig, out_test: str) -> pd.DataFrame:
     out = pd.DataFrame({"row": np.arange(len(test)), "id": test[dcfg.id_col]})
     for name, values in INPUT_COLUMNS[dcfg.kind](dcfg, "test", test).items():
         out[name] = values
+    return out
+
+
+def prepare_train_table(dcfg: DataConfig, out_train: str, out_classes: str, task: str = "multiclass") -> pd.DataFrame:
+    """Check ``train_csv`` and write the encoded training table and ``classes.json`` (see :func:`build_train_table`)."""
+    out, classes = build_train_table(dcfg, task)
+    write_parquet(out, out_train)
+    write_json(out_classes, {"classes": classes})
+    log.info("train: %d rows, %d classes", len(out), len(classes))
+    return out
+
+
+def prepare_test_table(dcfg: DataConfig, out_test: str) -> pd.DataFrame:
+    """Check the test ids and write the test table (see :func:`build_test_table`)."""
+    out = build_test_table(dcfg)
     write_parquet(out, out_test)
     log.info("test: %d rows", len(out))
     return out
 
 
 def prepare_tables(dcfg: DataConfig, out_train: str, out_test: str, out_classes: str, task: str = "multiclass") -> None:
-    """Both tables at once (:func:`prepare_train_table` then :func:`prepare_test_table`)."""
-    prepare_train_table(dcfg, out_train, out_classes, task)
-    prepare_test_table(dcfg, out_test)
+    """Both tables, checked in full before either is written."""
+    train, classes = build_train_table(dcfg, task)
+    test = build_test_table(dcfg)
+    write_parquet(train, out_train)
+    write_json(out_classes, {"classes": classes})
+    write_parquet(test, out_test)
