@@ -37,11 +37,11 @@ class DataConfig:
     """Where the competition files are; see the schema (``data.*``) for each field."""
 
     dir: str
-    train_csv: str
-    test_csv: str | None
-    sample_submission: str
-    id_col: str
-    target_col: str
+    train_csv: str = "train.csv"
+    test_csv: str | None = "test.csv"
+    sample_submission: str = "sample_submission.csv"
+    id_col: str = "id"
+    target_col: str = "label"
     group_col: str | None = None
     label_cols: list[str] | None = None
     train_images: str = "train_images/{id}.png"
