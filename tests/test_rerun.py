@@ -18,6 +18,12 @@ DOWNSTREAM_OF_RES = {
     "gather[res]", "ensemble[blend]", "ensemble[hill]",
     "submission[res]", "submission[blend]", "submission[hill]", "leaderboard", "all",
 }
+RES_JOBS = {"train[res,0]", "train[res,1]", "predict[res,0]", "predict[res,1]"}
+CNX_JOBS = {"train[cnx,0]", "train[cnx,1]", "predict[cnx,0]", "predict[cnx,1]"}
+ALL_PREDICTIONS = {
+    "gather[res]", "gather[cnx]", "ensemble[blend]", "ensemble[hill]", "leaderboard", "all",
+    *(f"submission[{n}]" for n in ("res", "cnx", "blend", "hill")),
+}
 
 
 def _config(pipe: Pipeline) -> dict:
@@ -47,14 +53,14 @@ def test_model_change_replans_only_that_model(tiny_run):
     def edit(cfg):
         cfg["models"]["res"]["lr"] = 0.001
 
-    assert _plan_with(tiny_run, edit) == {"train[res,0]", "train[res,1]"} | DOWNSTREAM_OF_RES
+    assert _plan_with(tiny_run, edit) == RES_JOBS | DOWNSTREAM_OF_RES
 
 
 def test_model_image_size_change_adds_just_that_cache(tiny_run):
     def edit(cfg):
         cfg["models"]["res"]["img_size"] = 24
 
-    want = {"cache[24,train]", "cache[24,test]", "train[res,0]", "train[res,1]"} | DOWNSTREAM_OF_RES
+    want = {"cache[24,train]", "cache[24,test]"} | RES_JOBS | DOWNSTREAM_OF_RES
     assert _plan_with(tiny_run, edit) == want
 
 
@@ -79,7 +85,7 @@ def test_fold_change_replans_folds_and_everything_downstream(tiny_run, key, valu
 
     plan = _plan_with(tiny_run, edit)
     n = value if key == "n_splits" else 2
-    trains = {f"train[{m},{k}]" for m in ("res", "cnx") for k in range(n)}
+    trains = {f"{r}[{m},{k}]" for r in ("train", "predict") for m in ("res", "cnx") for k in range(n)}
     want = {"folds", *trains, "gather[cnx]", "submission[cnx]"} | DOWNSTREAM_OF_RES
     assert plan == want
     assert not any(j.startswith(("cache", "tables")) for j in plan)
@@ -87,13 +93,13 @@ def test_fold_change_replans_folds_and_everything_downstream(tiny_run, key, valu
 
 def test_one_fold_rerun(tiny_run):
     plan = summarize(tiny_run.plan("--forcerun", "results/models/res/fold1/oof.parquet"))
-    assert plan == {"train[res,1]"} | DOWNSTREAM_OF_RES
+    assert plan == {"train[res,1]", "predict[res,1]"} | DOWNSTREAM_OF_RES
 
 
 def test_training_a_single_model_and_running_until_a_rule(tiny_run, tmp_path):
     fresh = Pipeline(tiny_run.code, tmp_path / "fresh", _config(tiny_run))
     plan = summarize(fresh.plan("results/oof/cnx.parquet"))
-    assert plan == {"tables", "cache[32,train]", "cache[32,test]", "folds", "train[cnx,0]", "train[cnx,1]", "gather[cnx]"}
+    assert plan == {"tables", "test_table", "cache[32,train]", "cache[32,test]", "folds", *CNX_JOBS, "gather[cnx]"}
     assert summarize(fresh.plan("--until", "folds")) == {"tables", "folds"}
 
 
@@ -109,6 +115,15 @@ def _edit_module(pipe: Pipeline, rel: str, text: str):
     [
         ("foldwise/leaderboard.py", {"leaderboard", "all"}),
         ("foldwise/ensemble.py", {"ensemble[blend]", "ensemble[hill]", "submission[blend]", "submission[hill]", "leaderboard", "all"}),
+        # training picks each fold's best epoch with the metric, so metric code re-trains; tables, caches, folds stay
+        ("foldwise/metrics.py", RES_JOBS | CNX_JOBS | ALL_PREDICTIONS),
+        ("foldwise/train/infer.py", {"predict[res,0]", "predict[res,1]", "predict[cnx,0]", "predict[cnx,1]"} | ALL_PREDICTIONS),
+        ("foldwise/data/images.py", {"cache[16,train]", "cache[16,test]", "cache[32,train]", "cache[32,test]"}
+         | RES_JOBS | CNX_JOBS | ALL_PREDICTIONS),
+        ("foldwise/data/series.py", set()),  # an image competition: the series reader is not its code
+        ("foldwise/runtime/gpus.py", set()),  # plumbing: GPU claims, logging, provenance, tracking
+        ("foldwise/runtime/process.py", set()),
+        ("foldwise/runtime/provenance.py", set()),
         ("foldwise/folds.py", None),  # folds and train import it: everything from folds on
     ],
 )
@@ -120,14 +135,72 @@ def test_package_code_change_reruns_importing_rules(tiny_run, module, want):
         path.write_text(original)
     if want is None:
         assert "folds" in plan and {"train[res,0]", "train[cnx,1]"} <= plan
-        assert not any(j.startswith(("cache", "tables")) for j in plan)
+        assert not any(j.startswith(("cache", "tables", "test_table")) for j in plan)
     else:
         assert plan == want
     assert tiny_run.plan() == []
 
 
+def _replace_bytes(path, data: bytes):
+    original = path.read_bytes()
+    path.write_bytes(data)
+    return original
+
+
+def test_touching_every_image_reruns_nothing(tiny_run):
+    data = tiny_run.work / _config(tiny_run)["data"]["dir"]
+    later = time.time() + 7
+    for image in [*data.glob("train_images/*.png"), *data.glob("test_images/*.png")]:
+        os.utime(image, (later, later))
+    assert tiny_run.plan() == []
+
+
+def test_replacing_one_training_image_reruns_the_train_caches_and_what_follows(tiny_run):
+    data = tiny_run.work / _config(tiny_run)["data"]["dir"]
+    first, second = sorted(data.glob("train_images/*.png"))[:2]
+    original = _replace_bytes(first, second.read_bytes())
+    try:
+        plan = summarize(tiny_run.plan())
+    finally:
+        first.write_bytes(original)
+    assert plan == {"cache[16,train]", "cache[32,train]"} | RES_JOBS | CNX_JOBS | ALL_PREDICTIONS
+    assert tiny_run.plan() == []  # the same bytes again: nothing to do
+
+
+def test_replacing_one_test_image_reruns_test_caches_and_predictions_only(tiny_run):
+    data = tiny_run.work / _config(tiny_run)["data"]["dir"]
+    first, second = sorted(data.glob("test_images/*.png"))[:2]
+    original = _replace_bytes(first, second.read_bytes())
+    try:
+        plan = summarize(tiny_run.plan())
+    finally:
+        first.write_bytes(original)
+    predicts = {j for j in RES_JOBS | CNX_JOBS if j.startswith("predict")}
+    assert plan == {"cache[16,test]", "cache[32,test]"} | predicts | ALL_PREDICTIONS
+
+
+def test_adding_a_test_image_reruns_the_test_side_only(tiny_run):
+    data = tiny_run.work / _config(tiny_run)["data"]["dir"]
+    files = {n: data / n for n in ("test.csv", "sample_submission.csv", "solution.csv")}
+    originals = {n: p.read_bytes() for n, p in files.items()}
+    new_image = data / "test_images" / "added_0001.png"
+    new_image.write_bytes(sorted(data.glob("train_images/*.png"))[0].read_bytes())
+    try:
+        for name, path in files.items():
+            extra = "added_0001" if name == "test.csv" else "added_0001,0"
+            path.write_bytes(originals[name] + extra.encode() + b"\n")
+        plan = summarize(tiny_run.plan())
+    finally:
+        new_image.unlink()
+        for name, path in files.items():
+            path.write_bytes(originals[name])
+    predicts = {j for j in RES_JOBS | CNX_JOBS if j.startswith("predict")}
+    assert plan == {"test_table", "cache[16,test]", "cache[32,test]"} | predicts | ALL_PREDICTIONS
+    assert tiny_run.plan() == []
+
+
 def test_comment_only_change_and_files_outside_the_package_rerun_nothing(tiny_run):
-    path, original = _edit_module(tiny_run, "foldwise/train.py", "\n# a comment only\n")
+    path, original = _edit_module(tiny_run, "foldwise/train/fold.py", "\n# a comment only\n")
     notes = tiny_run.code / "NOTES.md"
     try:
         notes.write_text("not code\n")
@@ -150,3 +223,81 @@ def test_two_clean_runs_are_byte_identical(tiny_run, tmp_path):
     first, again = _digests(tiny_run.work / "results"), _digests(second.work / "results")
     assert len(first) >= 1 + 2 + 2 + 4
     assert first == again
+
+
+def test_forcerun_of_a_finished_fold_repredicts_byte_identically(tiny_run):
+    results = tiny_run.work / "results"
+    fold_files = [f"models/res/fold1/{n}" for n in ("oof.parquet", "test.parquet", "history.csv", "best.pt")]
+    before = _digests(results) | {f: hashlib.sha256((results / f).read_bytes()).hexdigest() for f in fold_files}
+    tiny_run.snakemake("--forcerun", "results/models/res/fold1/oof.parquet")
+    after = _digests(results) | {f: hashlib.sha256((results / f).read_bytes()).hexdigest() for f in fold_files}
+    assert after == before
+    log = (tiny_run.work / "logs" / "train" / "res" / "fold1.log").read_text()
+    assert "resuming res fold 1 from the checkpoint of epoch 1/1" in log
+    assert tiny_run.plan() == []
+
+
+SENSOR_TINY = {
+    "seed": 1,
+    "data": {"kind": "timeseries", "step_col": "step", "series_length": 100},
+    "folds": {"n_splits": 2, "seed": 0},
+    "models": {"r1d": {"backbone": "resnet1d", "epochs": 1, "batch_size": 8, "model_kwargs": {"width": 8}}},
+}
+R1D_JOBS = {"train[r1d,0]", "train[r1d,1]", "predict[r1d,0]", "predict[r1d,1]"}
+R1D_AFTER = {"gather[r1d]", "submission[r1d]", "leaderboard", "all"}
+
+
+@pytest.fixture(scope="module")
+def sensor_run(tiny_run, tmp_path_factory):
+    """A finished one-model sensor run (BasicMotions as long CSV) on the tiny run's code copy."""
+    from foldwise.demo import make_basicmotions_competition
+
+    base = tmp_path_factory.mktemp("sensor_rerun")
+    make_basicmotions_competition(base / "comp")
+    pipe = Pipeline(tiny_run.code, base / "work", {**SENSOR_TINY, "data": {**SENSOR_TINY["data"], "dir": str(base / "comp")}})
+    pipe.snakemake()
+    return pipe
+
+
+def _edit_series_value(path):
+    lines = path.read_text().splitlines(keepends=True)
+    fields = lines[5].rstrip("\n").split(",")
+    fields[-1] = str(float(fields[-1]) + 1.5)
+    lines[5] = ",".join(fields) + "\n"
+    return "".join(lines)
+
+
+def test_series_csvs_are_tracked_by_content(sensor_run):
+    comp = sensor_run.work / _config(sensor_run)["data"]["dir"]
+    later = time.time() + 9
+    for name in ("train_features.csv", "test_features.csv"):
+        os.utime(comp / name, (later, later))
+    assert sensor_run.plan() == []
+    for split in ("train", "test"):
+        path = comp / f"{split}_features.csv"
+        original = path.read_text()
+        path.write_text(_edit_series_value(path))
+        try:
+            plan = summarize(sensor_run.plan())
+        finally:
+            path.write_text(original)
+        jobs = R1D_JOBS if split == "train" else {j for j in R1D_JOBS if j.startswith("predict")}
+        assert plan == {f"cache[100,{split}]"} | jobs | R1D_AFTER, split
+    assert sensor_run.plan() == []
+
+
+@pytest.mark.parametrize(
+    "module, want",
+    [
+        ("foldwise/data/series.py", {"cache[100,train]", "cache[100,test]"} | R1D_JOBS | R1D_AFTER),
+        ("foldwise/data/images.py", set()),  # a series competition: image decoding is not its code
+    ],
+)
+def test_series_reader_edits_rerun_the_series_caches_on(sensor_run, module, want):
+    path, original = _edit_module(sensor_run, module, "\n\ndef _added_helper():\n    return 1\n")
+    try:
+        plan = summarize(sensor_run.plan())
+    finally:
+        path.write_text(original)
+    assert plan == want
+    assert not any(j.startswith(("tables", "test_table", "folds")) for j in plan)
