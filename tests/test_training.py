@@ -103,6 +103,13 @@ def test_patience_stops_after_that_many_epochs_without_improvement(tmp_path, mea
     assert state["epoch"] == 4 and state["bad_epochs"] == 3 and state["best_epoch"] == 1
 
 
+@pytest.mark.parametrize("patience", [0, 1])
+def test_patience_zero_trains_until_the_first_epoch_without_improvement(tmp_path, mean_linear, patience):
+    x, y, folds = _series()
+    summary = train_fold(_cfg(mean_linear, lr=0.0, patience=patience), _fold_paths(tmp_path, x, y, folds), 0, "label")
+    assert summary["epochs_run"] == 2 and summary["best_epoch"] == 1
+
+
 def test_a_killed_job_resumes_with_its_early_stopping_counter(tmp_path, mean_linear, monkeypatch, caplog):
     x, y, folds = _series()
     paths = _fold_paths(tmp_path, x, y, folds)
@@ -245,8 +252,11 @@ def test_tta_hflip_is_ignored_for_series():
     np.testing.assert_array_equal(predict_proba(model, inputs, None, tta_hflip=True), plain)
 
 
-def test_predict_test_fold_applies_tta_hflip(tmp_path):
+def test_predict_test_fold_applies_tta_hflip(tmp_path, monkeypatch):
     from foldwise.models.factory import create_model
+    from foldwise.train import infer
+
+    monkeypatch.setattr(infer, "select_device", lambda: torch.device("cpu"))  # fp32, as the expected values
 
     rng = np.random.default_rng(0)
     train, test = rng.integers(0, 256, (6, 8, 8, 1), dtype=np.uint8), rng.integers(0, 256, (4, 8, 8, 1), dtype=np.uint8)
