@@ -222,6 +222,32 @@ def test_bce_with_pos_weight_and_smoothing_by_hand():
     assert create_loss("bce")(z, y).item() == pytest.approx(F.binary_cross_entropy_with_logits(z, y).item(), rel=1e-6)
 
 
+@pytest.mark.parametrize("task, loss", [("multiclass", "focal"), ("multilabel", "bce")])
+def test_train_fold_weighs_the_loss_by_the_training_rows_only(tmp_path, mean_linear, monkeypatch, task, loss):
+    from foldwise.tasks import LABEL_SEP
+
+    x, _, _ = _series(n=40)
+    y = np.array([0] * 10 + [0, 1, 2, 2] * 5 + [1] * 10)  # the validation rows (first 10) are all class 0
+    folds = [(np.arange(10, 40), np.arange(10))]
+    paths = _fold_paths(tmp_path, x, y, folds)
+    if task == "multilabel":  # labels c0..c2, a row carries its class and, every other row, c2 too
+        table = pd.read_parquet(paths.train_table)
+        table["label"] = [f"c{v}" + (f"{LABEL_SEP}c2" if i % 2 and v != 2 else "") for i, v in enumerate(y)]
+        write_parquet(table, paths.train_table)
+        y = np.stack([y == 0, y == 1, (y == 2) | (np.arange(40) % 2 == 1)], 1).astype(np.float32)
+    built = []
+    real = fold_module.create_loss
+    monkeypatch.setattr(fold_module, "create_loss", lambda name, **kw: built.append((name, kw)) or real(name, **kw))
+    cfg = _cfg(mean_linear, epochs=1, task=task, loss=loss, label_smoothing=0.1, class_weights="balanced",
+               metric="accuracy" if task == "multiclass" else "micro_f1")
+    train_fold(cfg, paths, 0, "label")
+    (name, kw), = built
+    assert name == loss and kw["label_smoothing"] == 0.1
+    np.testing.assert_allclose(kw["class_weights"], balanced_class_weights(y[10:], 3))
+    assert not np.allclose(kw["class_weights"], balanced_class_weights(y, 3))  # all rows would weigh differently
+    assert pd.read_parquet(paths.oof).filter(like="prob_").shape == (10, 3)
+
+
 # --- horizontal-flip TTA --------------------------------------------------------------------------------
 
 
