@@ -70,7 +70,8 @@ def _fold_paths(root, x, y, folds) -> FoldPaths:
     """A job's inputs laid out as the pipeline writes them: table, classes.json, folds.pkl, cache."""
     root.mkdir(parents=True, exist_ok=True)
     classes = [f"c{i}" for i in range(int(y.max()) + 1)]
-    table = pd.DataFrame({"row": np.arange(len(y)), "id": [f"r{i}" for i in range(len(y))], "label": [classes[v] for v in y]})
+    ids, labels = [f"r{i}" for i in range(len(y))], [classes[v] for v in y]
+    table = pd.DataFrame({"row": np.arange(len(y)), "id": ids, "label": labels})
     write_parquet(table, root / "train.parquet")
     write_json(root / "classes.json", {"classes": classes})
     save_folds(folds, str(root / "folds.pkl"))
@@ -110,6 +111,10 @@ def test_patience_zero_trains_until_the_first_epoch_without_improvement(tmp_path
     assert summary["epochs_run"] == 2 and summary["best_epoch"] == 1
 
 
+class _Killed(Exception):
+    pass
+
+
 def test_a_killed_job_resumes_with_its_early_stopping_counter(tmp_path, mean_linear, monkeypatch, caplog):
     x, y, folds = _series()
     paths = _fold_paths(tmp_path, x, y, folds)
@@ -119,10 +124,10 @@ def test_a_killed_job_resumes_with_its_early_stopping_counter(tmp_path, mean_lin
     def save_then_die(path, state, *args):
         real_save(path, state, *args)
         if state["epoch"] == 2:
-            raise KeyboardInterrupt("killed after the checkpoint of epoch 2")
+            raise _Killed("after the checkpoint of epoch 2")
 
     monkeypatch.setattr(fold_module, "save_checkpoint", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(_Killed):
         train_fold(cfg, paths, 0, "label")
     assert torch.load(tmp_path / "ckpt" / "last.pt", weights_only=True)["state"]["bad_epochs"] == 1
     monkeypatch.setattr(fold_module, "save_checkpoint", real_save)
@@ -195,7 +200,8 @@ def test_cross_entropy_with_weights_and_smoothing_by_hand():
     # torch's definition: the weighted sum of smoothed per-row losses over the sum of the rows' weights.
     per_row = (1 - eps) * -wt[t] * logp[rows, t] + eps / k * -(logp * wt).sum(1)
     assert got.item() == pytest.approx(per_row.sum() / wt[t].sum(), rel=1e-5)
-    assert got.item() == pytest.approx(F.cross_entropy(z, t, weight=torch.tensor(w), label_smoothing=eps).item(), rel=1e-6)
+    torch_ce = F.cross_entropy(z, t, weight=torch.tensor(w), label_smoothing=eps)
+    assert got.item() == pytest.approx(torch_ce.item(), rel=1e-6)
 
 
 def test_focal_loss_by_hand():
