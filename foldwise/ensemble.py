@@ -28,7 +28,8 @@ class WeightedSoftVoting:
     """Blend member probabilities with non-negative weights summing to 1.
 
     Args:
-        method: ``optimize`` (SLSQP on the simplex), ``hill_climb`` (greedy
+        method: ``optimize`` (SLSQP on the simplex for log loss; Nelder-Mead for
+            the other, piecewise-constant objectives), ``hill_climb`` (greedy
             selection with replacement, Caruana et al. 2004), ``equal`` or ``given``.
         weights: member weights for ``given``.
         objective: metric name the weights are fitted to.
@@ -112,11 +113,19 @@ class WeightedSoftVoting:
 
             jac = True
         else:
+            # Accuracy-like metrics are piecewise constant in w: SLSQP's finite-difference
+            # gradient is 0 and it stops at x0. Nelder-Mead needs no gradient; the simplex
+            # constraint is kept by normalising w inside the objective.
+            def loss(v):
+                s = v.sum()
+                return metric.loss(y, np.tensordot(v / s, probs, 1)) if s > 0 else np.inf
 
-            def fun(w):
-                return metric.loss(y, np.tensordot(w, probs, 1))
-
-            jac = None
+            res = minimize(
+                loss, np.full(m, 1.0 / m), method="Nelder-Mead", bounds=[(0.0, 1.0)] * m,
+                options={"xatol": 1e-3, "fatol": 1e-9, "maxfev": 200 * m},
+            )
+            w = np.clip(res.x, 0, None)
+            return w if w.sum() > 0 else np.full(m, 1.0 / m)
         res = minimize(
             fun, np.full(m, 1.0 / m), jac=jac, method="SLSQP", bounds=[(0.0, 1.0)] * m,
             constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1, "jac": lambda w: np.ones_like(w)}],

@@ -76,3 +76,23 @@ def test_readme_config_reference_is_current():
     readme = (REPO / "README.md").read_text()
     block = readme.split("<!-- config-reference:start -->")[1].split("<!-- config-reference:end -->")[0]
     assert block.strip() == schema_reference().strip(), "run: python -m foldwise.config and paste into README.md"
+
+
+SHIPPED = sorted(REPO.glob("configs/*.yaml")) + [REPO / "config.yaml"]
+
+
+def test_the_shipped_configs_are_found():
+    assert {p.name for p in SHIPPED} >= {"config.yaml", "basicmotions.yaml", "multilabel_digits.yaml"}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_config_is_valid_and_each_model_is_trainable(path):
+    from foldwise.config import model_settings
+    from foldwise.train.settings import TrainConfig
+
+    with open(path) as fh:
+        cfg = validate(yaml.safe_load(fh))
+    assert cfg["metric"] != "auto" and cfg["models"]
+    for name in cfg["models"]:
+        settings = TrainConfig.from_params(model_settings(cfg, name))  # the train rule's view of the model
+        assert settings.loss != "auto" and settings.task == cfg["task"] and settings.kind == cfg["data"]["kind"]

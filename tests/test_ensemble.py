@@ -75,3 +75,58 @@ def test_multilabel_blend_never_worse_than_best_member(rng):
             blend = WeightedSoftVoting(method=method, objective=objective, task="multilabel").fit(probs, y)
             assert metric.loss(y, blend.predict_proba(probs)) <= min(metric.loss(y, p) for p in probs) + 1e-12
             assert blend.weights_[2] < 0.1
+
+
+def _mixture(rng, task, n, k, w=(0.7, 0.3)):
+    """Members a, b and a useless c; the truth is drawn from w[0] * a + w[1] * b.
+
+    a and b carry independent information (where one is confident and wrong the
+    other often is not), so the best blend is the interior mix ``w`` and c gets nothing.
+    """
+    if task == "multiclass":
+        a, b, c = (rng.dirichlet(np.full(k, 0.3), n) for _ in range(3))
+        y = (rng.random(n)[:, None] > np.cumsum(w[0] * a + w[1] * b, 1)).sum(1)
+    else:
+        a, b, c = (rng.beta(0.3, 0.3, (n, k)) for _ in range(3))
+        y = (rng.random((n, k)) < w[0] * a + w[1] * b).astype(float)
+    return np.stack([a, b, c]), y
+
+
+@pytest.mark.parametrize("method", ["optimize", "hill_climb"])
+@pytest.mark.parametrize(
+    "task, objective, tol, noise_max",
+    [("multiclass", "log_loss", 0.04, 0.02), ("multilabel", "log_loss", 0.04, 0.02),
+     # Accuracy-like objectives are flat near their optimum: looser bounds, still far from (1, 0, 0) and 1/3 each.
+     ("multiclass", "accuracy", 0.15, 0.2), ("multilabel", "micro_f1", 0.15, 0.2)],
+)
+def test_fitted_weights_find_the_interior_mix_and_drop_the_useless_member(rng, task, objective, tol, noise_max, method):
+    # The "never worse than the best member" fallback alone would return (1, 0, 0) and fail here.
+    n, k = (8000, 3) if task == "multiclass" else (3000, 4)
+    probs, y = _mixture(rng, task, n, k)
+    metric = get_metric(objective, task)
+    blend = WeightedSoftVoting(method=method, objective=objective, task=task).fit(probs, y)
+    w = blend.weights_
+    assert w.sum() == pytest.approx(1.0) and (w >= 0).all()
+    assert w[:2] == pytest.approx([0.7, 0.3], abs=tol)  # log loss is proper: its optimum is the true mix
+    assert w[2] < noise_max
+    assert blend.score_ == pytest.approx(metric(y, blend.predict_proba(probs)))
+    best_member = min(metric.loss(y, p) for p in probs)
+    gain = 0.02 if objective == "log_loss" else 0.003  # accuracy-like metrics move in steps
+    assert metric.loss(y, blend.predict_proba(probs)) < best_member - gain
+
+
+@pytest.mark.parametrize("task, objective", [("multiclass", "accuracy"), ("multilabel", "micro_f1")])
+def test_equal_and_given_weights_are_kept_even_when_worse_than_a_member(rng, task, objective):
+    probs, y = _mixture(rng, task, 2000, 3)
+    metric = get_metric(objective, task)
+    equal = WeightedSoftVoting(method="equal", objective=objective, task=task).fit(probs, y)
+    assert equal.weights_ == pytest.approx([1 / 3] * 3)
+    assert equal.score_ == pytest.approx(metric(y, probs.mean(0)))
+    assert metric.better(equal.member_scores_[0], equal.score_ + (-0.03 if metric.greater_is_better else 0.03))
+    given = WeightedSoftVoting(method="given", weights=[0, 1, 3], objective=objective, task=task).fit(probs, y)
+    assert given.weights_ == pytest.approx([0, 0.25, 0.75])
+    np.testing.assert_allclose(given.predict_proba(probs), 0.25 * probs[1] + 0.75 * probs[2])
+    assert given.score_ == pytest.approx(metric(y, 0.25 * probs[1] + 0.75 * probs[2]))
+    assert metric.better(given.member_scores_[0], given.score_ + (-0.1 if metric.greater_is_better else 0.1))
+    with pytest.raises(ValueError, match="non-negative"):
+        WeightedSoftVoting(method="given", weights=[1, -1, 1], task=task).fit(probs, y)

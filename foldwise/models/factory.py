@@ -61,15 +61,15 @@ def create_model(
     pretrained: bool | str = False,
     **kwargs,
 ) -> torch.nn.Module:
-    """Create a timm classifier.
+    """Create a classifier: a time-series net of :mod:`foldwise.models.sequence` or a timm backbone.
 
     Args:
-        backbone: timm model name.
+        backbone: time-series model or timm model name.
         num_classes: size of the new head.
         in_chans: input channels (1 or 3); pretrained stems are adapted.
         pretrained: ``False`` or the path of a local weights file. A head of a
             different size in the file is dropped and the new head trained.
-        **kwargs: passed to :func:`timm.create_model`.
+        **kwargs: passed to the time-series net or :func:`timm.create_model`.
 
     Returns:
         The model, on the CPU.
@@ -82,18 +82,16 @@ def create_model(
 
     from foldwise.models.sequence import SEQUENCE_MODELS
 
-    if backbone in SEQUENCE_MODELS:
-        model = SEQUENCE_MODELS[backbone](in_chans, num_classes, **kwargs)
-        if pretrained:
-            model.load_state_dict(read_state_dict(pretrained))
-        return model
-    _check_name(backbone)
     if pretrained is True:
         raise FoldwiseError(
             f"models.<name>.pretrained: true would download '{backbone}' weights from a hub; "
             "give the path of a local weights file instead"
         )
-    model = timm.create_model(backbone, pretrained=False, num_classes=num_classes, in_chans=in_chans, **kwargs)
+    if backbone in SEQUENCE_MODELS:
+        model = SEQUENCE_MODELS[backbone](in_chans, num_classes, **kwargs)
+    else:
+        _check_name(backbone)
+        model = timm.create_model(backbone, pretrained=False, num_classes=num_classes, in_chans=in_chans, **kwargs)
     if pretrained:
         _load_pretrained(model, pretrained, in_chans)
     return model
@@ -111,10 +109,11 @@ def _load_pretrained(model: torch.nn.Module, path: str, in_chans: int) -> None:
     dropped = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
     for k in dropped:
         del state[k]
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    loaded = len(own) - len(missing)
+    # Counted before loading: BatchNorm fills a missing num_batches_tracked, which hides it from `missing`.
+    loaded = sum(k in own for k in state)
     if loaded == 0:
         raise FoldwiseError(f"weights file {path} has no tensor that fits '{type(model).__name__}'; wrong file?")
+    missing, unexpected = model.load_state_dict(state, strict=False)
     log.info(
         "loaded %d/%d tensors from %s (re-initialised: %s; unused: %d)",
         loaded, len(own), path, ", ".join(sorted(missing)) or "none", len(unexpected),

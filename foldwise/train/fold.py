@@ -219,6 +219,7 @@ def _write_oof(path, table, va_idx, fold, target_col, classes, probs, meta) -> N
 
 
 def _stopped_early(cfg: TrainConfig, state: dict) -> bool:
-    return cfg.patience is not None and state["bad_epochs"] >= cfg.patience
+    # patience 0 stops at the first epoch without improvement, as 1 does: it must not stop before epoch 1.
+    return cfg.patience is not None and state["bad_epochs"] >= max(1, cfg.patience)
 
 
