@@ -44,7 +44,7 @@ def parallel_plain_loops(paths, size: int, workers: int) -> float:
 
 
 def run(quick: bool = False) -> Result:
-    from foldwise.data import build_image_cache
+    from foldwise.data.images import build_image_cache
 
     n, size, repeats = (200, 64, 1) if quick else (3000, 128, 5)
     ncores = cores()

@@ -20,7 +20,7 @@ BATCH = 64
 
 
 def epoch_memmap(path: str, rng: np.random.Generator) -> float:
-    from foldwise.data import open_cache
+    from foldwise.io import open_cache
 
     t0 = time.perf_counter()
     images = open_cache(path)
@@ -46,7 +46,7 @@ def epoch_decode(paths, rng: np.random.Generator) -> float:
 
 
 def run(quick: bool = False) -> Result:
-    from foldwise.data import build_image_cache
+    from foldwise.data.images import build_image_cache
 
     n, repeats = (200, 1) if quick else (4000, 5)
     paths = jpeg_dataset(n)

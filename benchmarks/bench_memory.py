@@ -54,18 +54,19 @@ def job_dir(rows: int) -> Path:
 
 def child(root: str) -> None:
     """Run one training job on the prepared ``root`` (in this process)."""
-    from foldwise.runtime import configure_threads
+    from foldwise.runtime.process import configure_threads
 
     configure_threads(1)
     from benchmarks.fold_setup import reset_outputs, write_fold_inputs  # noqa: F401
-    from foldwise.train import FoldPaths, TrainConfig, train_fold
+    from foldwise.train.fold import FoldPaths, train_fold
+    from foldwise.train.settings import TrainConfig
 
     r = Path(root)
     out = r / "out"
     paths = FoldPaths(
-        train_table=str(r / "train.parquet"), test_table=str(r / "test.parquet"), classes=str(r / "classes.json"),
-        folds=str(r / "folds.pkl"), train_cache=str(r / "train.npy"), test_cache=str(r / "test.npy"),
-        oof=str(out / "oof.parquet"), test=str(out / "test.parquet"), history=str(out / "history.csv"),
+        train_table=str(r / "train.parquet"), classes=str(r / "classes.json"),
+        folds=str(r / "folds.pkl"), train_cache=str(r / "train.npy"),
+        oof=str(out / "oof.parquet"), history=str(out / "history.csv"),
         weights=str(out / "best.pt"), checkpoint_dir=str(r / "ckpt"),
     )
     reset_outputs(paths)

@@ -53,7 +53,7 @@ def bare_loop(paths, y, epochs: int, threads: int, seed: int = 0) -> dict:
     import torch.nn.functional as F
 
     from foldwise.folds import load_folds
-    from foldwise.models import create_model
+    from foldwise.models.factory import create_model
 
     t_job = time.perf_counter()
     torch.set_num_threads(threads)
@@ -92,7 +92,8 @@ def project_loop(paths, epochs: int, threads: int, flush_denormal: bool = False)
     import torch
 
     from benchmarks.fold_setup import reset_outputs
-    from foldwise.train import TrainConfig, train_fold
+    from foldwise.train.fold import train_fold
+    from foldwise.train.settings import TrainConfig
 
     reset_outputs(paths)
     cfg = TrainConfig(

@@ -11,10 +11,10 @@ import pandas as pd
 
 def write_fold_inputs(root: Path, train_cache: str, test_cache: str, y: np.ndarray, folds) -> "FoldPaths":
     """Write train/test tables, classes.json and folds.pkl beside existing caches; return the job's paths."""
-    from foldwise.data import open_cache
+    from foldwise.io import open_cache
     from foldwise.folds import save_folds
     from foldwise.io import write_json, write_parquet
-    from foldwise.train import FoldPaths
+    from foldwise.train.fold import FoldPaths
 
     root.mkdir(parents=True, exist_ok=True)
     n_test = len(open_cache(test_cache))
@@ -26,9 +26,9 @@ def write_fold_inputs(root: Path, train_cache: str, test_cache: str, y: np.ndarr
     save_folds(folds, str(root / "folds.pkl"))
     out = root / "out"
     return FoldPaths(
-        train_table=str(root / "train.parquet"), test_table=str(root / "test.parquet"), classes=str(root / "classes.json"),
-        folds=str(root / "folds.pkl"), train_cache=train_cache, test_cache=test_cache,
-        oof=str(out / "oof.parquet"), test=str(out / "test.parquet"), history=str(out / "history.csv"),
+        train_table=str(root / "train.parquet"), classes=str(root / "classes.json"),
+        folds=str(root / "folds.pkl"), train_cache=train_cache,
+        oof=str(out / "oof.parquet"), history=str(out / "history.csv"),
         weights=str(out / "best.pt"), checkpoint_dir=str(root / "ckpt"),
     )
 

@@ -37,11 +37,11 @@ def main() -> None:
     import torch.nn.functional as F
     from timm.optim import create_optimizer_v2
 
-    from foldwise.data import open_cache
+    from foldwise.io import open_cache
     from foldwise.folds import load_folds
-    from foldwise.models import create_model
-    from foldwise.inputs import create_inputs
-    from foldwise.train import _Progress
+    from foldwise.models.factory import create_model
+    from foldwise.train.inputs import create_inputs
+    from foldwise.train.loop import Progress as _Progress
 
     torch.set_num_threads(cores())
     paths, y = digits_job(SCRATCH / "trainer")
