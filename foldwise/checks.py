@@ -6,20 +6,20 @@ every real run report all problems at once, each naming its config key. A check
 takes a :class:`Context` and yields :class:`Problem` s.
 
 Kept cheap: nothing here imports torch or timm (backbone names come from
-``models/names.txt``, which ``python -m foldwise.checks --update-names``
-regenerates), and data files are read no further than their first rows.
+``foldwise/models/names.txt``, see :mod:`foldwise.models.names`), and data files
+are read no further than their first rows.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple
 
-NAMES_PATH = Path(__file__).parent / "models" / "names.txt"
+from foldwise.models.names import backbone_kind, backbone_names
+
 HEAD_ROWS = 5  # rows of each table read to try the image templates
 WEIGHT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
 AUGMENT_SHARED = ("scale",)
@@ -108,33 +108,8 @@ def _missing_hint(path: Path, what: str = "file", taken: Iterable[Path] = ()) ->
 # ----- models -----
 
 
-@functools.cache
-def backbone_names(path: Path = NAMES_PATH) -> tuple[dict[str, frozenset[str]], str | None]:
-    """The backbone names of ``names.txt`` by data kind, and the timm version they were listed from."""
-    sections: dict[str, set[str]] = {}
-    current, version = None, None
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line.startswith("# timm "):
-            version = line.split()[2]
-        elif line.startswith("[") and line.endswith("]"):
-            current = sections.setdefault(line[1:-1], set())
-        elif line and not line.startswith("#") and current is not None:
-            current.add(line)
-    return {k: frozenset(v) for k, v in sections.items()}, version
-
-
-def backbone_kind(backbone: str, names: dict[str, frozenset[str]]) -> str | None:
-    """The data kind a backbone reads, or None when foldwise cannot build it."""
-    for kind, known in names.items():
-        if backbone in known:
-            return kind
-    arch = backbone.split(".", 1)[0]  # timm: 'resnet50.a1_in1k' is resnet50 with a pretrained tag
-    return "images" if arch != backbone and arch in names.get("images", ()) else None
-
-
 def _timm_knows(backbone: str, listed_version: str | None) -> bool:
-    """Whether an installed timm other than the listed one has ``backbone`` (imports timm: rare path)."""
+    """Whether an installed timm other than the one names.txt lists has ``backbone`` (imports timm: rare path)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -272,7 +247,7 @@ def reference_problems(config: dict, references: tuple[Reference, ...] = REFEREN
             if name in owner:
                 out.append(problem(f"{section}.{name}", f"the name is already used by {_SINGULAR[owner[name]]}"))
             owner.setdefault(name, section)
-    edges: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    edges: dict[tuple[str, str], list[tuple[tuple[str, str], str]]] = {}  # node -> [(node, field)]
     for ref in references:
         entries = {None: config} if ref.section is None else config.get(ref.section) or {}
         for name, entry in entries.items():
@@ -292,22 +267,20 @@ def reference_problems(config: dict, references: tuple[Reference, ...] = REFEREN
                     out.append(problem(key, f"'{target}' is not {what}{_did_you_mean(target, valid)}; "
                                             f"names: {', '.join(valid) or 'none'}"))
                 elif ref.section is not None:
-                    edges.setdefault((ref.section, name), []).append((owner[target], target))
-    out.extend(_cycle_problems(edges, references))
-    return out
+                    edges.setdefault((ref.section, name), []).append(((owner[target], target), ref.field))
+    return out + _cycle_problems(edges)
 
 
-def _cycle_problems(edges: dict, references: tuple[Reference, ...]) -> list[Problem]:
-    """One problem per reference cycle (depth-first search, so each cycle is reported once)."""
+def _cycle_problems(edges: dict) -> list[Problem]:
+    """One problem per reference cycle, at the reference that closes it (depth-first search)."""
     state, out = {}, []
 
     def visit(node, trail):
-        state[node] = "open"
-        for nxt in edges.get(node, []):
+        state[node] = "open"  # on the current path, which is trail
+        for nxt, field in edges.get(node, []):
             if state.get(nxt) == "open":
-                loop = trail[trail.index(nxt):] + [nxt] if nxt in trail else [node, nxt]
-                field = next(r.field for r in references if r.section == node[0])
-                out.append(problem(f"{node[0]}.{node[1]}.{field}", "reference cycle: " + " -> ".join(n for _, n in loop)))
+                loop = " -> ".join(n for _, n in trail[trail.index(nxt):] + [nxt])
+                out.append(problem(f"{node[0]}.{node[1]}.{field}", f"reference cycle: {loop}"))
             elif nxt not in state:
                 visit(nxt, trail + [nxt])
         state[node] = "done"
@@ -376,14 +349,6 @@ def _kind_settings(ctx: Context) -> Iterator[Problem]:
 # ----- data files -----
 
 
-def _read_head(path: Path):
-    import pandas as pd
-
-    df = pd.read_csv(path, nrows=HEAD_ROWS, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
-
-
 def _needed_columns(data: dict, task: str) -> dict[str, list[tuple[str, str]]]:
     """Data key of each table -> (config key, column) pairs that table must have."""
     multilabel_cols = data["label_cols"] if task == "multilabel" else None  # else refused by _task_settings
@@ -400,6 +365,8 @@ def _needed_columns(data: dict, task: str) -> dict[str, list[tuple[str, str]]]:
 
 
 def _data_files(ctx: Context) -> Iterator[Problem]:
+    import pandas as pd
+
     data = ctx.config["data"]
     root = Path(data["dir"])
     if not root.is_dir():
@@ -416,7 +383,8 @@ def _data_files(ctx: Context) -> Iterator[Problem]:
             yield problem(f"data.{file_key}", f"file not found: {path}{_missing_hint(path, taken=taken)}")
             continue
         try:
-            heads[file_key] = head = _read_head(path)
+            head = pd.read_csv(path, nrows=HEAD_ROWS, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+            heads[file_key] = head = head.rename(columns=lambda c: str(c).strip())  # as foldwise.io.read_csv reads
         except Exception as exc:  # noqa: BLE001 - pandas raises many kinds for a bad file
             yield problem(f"data.{file_key}", f"{path} cannot be read as CSV: {str(exc).strip()}")
             continue
@@ -478,38 +446,3 @@ def run_checks(config: dict, raw: dict, schema: dict, files: bool = True, tolera
             if not tolerant:
                 raise
     return out
-
-
-def backbone_registry() -> dict[str, list[str]]:
-    """Every backbone name ``create_model`` accepts, by data kind (imports timm and torch: not for plan time)."""
-    import timm
-    from timm.models import _registry
-
-    from foldwise.models.sequence import SEQUENCE_MODELS
-
-    timm_names = set(timm.list_models()) | set(getattr(_registry, "_deprecated_models", {}))
-    return {"images": sorted(timm_names - set(SEQUENCE_MODELS)), "timeseries": sorted(SEQUENCE_MODELS)}
-
-
-def render_names(registry: dict[str, list[str]], timm_version: str) -> str:
-    """The text of ``names.txt`` for a registry."""
-    lines = [
-        "# Backbone names foldwise can build, by the data kind they read. The plan-time check",
-        "# (foldwise.checks) reads this file instead of importing timm. Regenerate with",
-        "# `python -m foldwise.checks --update-names`; tests/test_plan_checks.py keeps it current.",
-        f"# timm {timm_version}",
-    ]
-    for kind in sorted(registry):
-        lines += [f"[{kind}]", *registry[kind]]
-    return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    import sys
-
-    if sys.argv[1:] != ["--update-names"]:
-        sys.exit("usage: python -m foldwise.checks --update-names")
-    from importlib.metadata import version
-
-    NAMES_PATH.write_text(render_names(backbone_registry(), version("timm")))
-    print(f"wrote {NAMES_PATH}")

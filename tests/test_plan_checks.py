@@ -16,7 +16,7 @@ import time
 import pytest
 import yaml
 
-from foldwise.checks import NAMES_PATH, Reference, backbone_problem, reference_problems
+from foldwise.checks import Reference, backbone_problem, reference_problems
 from foldwise.config import ConfigError, validate
 
 from .conftest import REPO
@@ -60,10 +60,9 @@ def comp(digits_dir, tmp_path):
 def test_names_file_is_current():
     from importlib.metadata import version
 
-    from foldwise.checks import backbone_registry, render_names
+    from foldwise.models.names import NAMES_PATH, registry, render
 
-    expected = render_names(backbone_registry(), version("timm"))
-    assert NAMES_PATH.read_text() == expected, "run: python -m foldwise.checks --update-names"
+    assert NAMES_PATH.read_text() == render(registry(), version("timm")), "run: python -m foldwise.models.names"
 
 
 def test_names_file_is_package_data():
@@ -90,6 +89,20 @@ def test_names_file_is_package_data():
 def test_backbone_names(backbone, kind, message):
     found = backbone_problem(backbone, kind)
     assert found == message if message is None else message in found
+
+
+def test_a_newer_timm_is_asked_about_names_the_list_lacks(monkeypatch):
+    """names.txt lists one timm version; under another, a name it lacks is looked up in timm itself."""
+    from importlib.metadata import version
+
+    import foldwise.checks as checks
+
+    names = {"images": frozenset({"resnet10t"}), "timeseries": frozenset({"resnet1d"})}
+    monkeypatch.setattr(checks, "backbone_names", lambda: (names, "0.0.0"))
+    assert backbone_problem("resnet18", "images") is None
+    assert "unknown backbone 'resnet10x'" in backbone_problem("resnet10x", "images")
+    monkeypatch.setattr(checks, "backbone_names", lambda: (names, version("timm")))
+    assert "unknown backbone 'resnet18'" in backbone_problem("resnet18", "images")
 
 
 def test_backbone_typo_names_the_key(comp):
