@@ -98,9 +98,11 @@ def _missing_hint(path: Path, what: str = "file", taken: Iterable[Path] = ()) ->
     if same_stem:
         return f"; {path.parent} holds {same_stem[0]} (another extension?)"
     close = []
-    if len(siblings) <= 5000:  # files: compare the stems of files with the same extension
-        by_stem = {Path(s).stem: s for s in siblings if Path(s).suffix == path.suffix} if path.suffix else {s: s for s in siblings}
-        close = [by_stem[c] for c in difflib.get_close_matches(path.stem if path.suffix else path.name, list(by_stem), n=3)]
+    if len(siblings) <= 5000:  # a file is compared by stem with the files of its extension
+        same_suffix = [s for s in siblings if Path(s).suffix == path.suffix]
+        by_name = {Path(s).stem: s for s in same_suffix} if path.suffix else {s: s for s in siblings}
+        name = path.stem if path.suffix else path.name
+        close = [by_name[c] for c in difflib.get_close_matches(name, list(by_name), n=3)]
     hint = f" (did you mean {_quoted(close)}?)" if close else ""
     return f"; no {what} {path.name} in {path.parent}{hint}"
 
@@ -207,7 +209,8 @@ def _metrics_and_losses(ctx: Context) -> Iterator[Problem]:
 
     cfg, task = ctx.config, get_task(ctx.config["task"])
     metrics = METRICS[task.name]
-    pairs = [("metric", cfg["metric"])] + [(f"ensembles.{n}.objective", e["objective"]) for n, e in cfg["ensembles"].items()]
+    pairs = [("metric", cfg["metric"])]
+    pairs += [(f"ensembles.{n}.objective", e["objective"]) for n, e in cfg["ensembles"].items()]
     for key, value in pairs:
         if value not in metrics:
             yield problem(key, f"unknown metric '{value}' for task {task.name}; valid: {', '.join(sorted(metrics))}")
@@ -335,7 +338,8 @@ def _kind_settings(ctx: Context) -> Iterator[Problem]:
     data_defaults = ctx.schema["properties"]["data"]["properties"]
     for key in KIND_ONLY[other]["data"]:
         if ctx.user_set("data", key) and ctx.config["data"][key] != data_defaults[key].get("default"):
-            yield problem(f"data.{key}", f"{_AN[other]} setting, but data.kind is {kind}; set data.kind: {other} or remove it")
+            yield problem(f"data.{key}",
+                          f"{_AN[other]} setting, but data.kind is {kind}; set data.kind: {other} or remove it")
     for name, model in ctx.config["models"].items():
         for key in KIND_ONLY[other]["augment"]:
             if ctx.user_set("models", name, "augment", key) and model["augment"][key] > 0:
@@ -351,8 +355,8 @@ def _kind_settings(ctx: Context) -> Iterator[Problem]:
 
 def _needed_columns(data: dict, task: str) -> dict[str, list[tuple[str, str]]]:
     """Data key of each table -> (config key, column) pairs that table must have."""
-    multilabel_cols = data["label_cols"] if task == "multilabel" else None  # else refused by _task_settings
-    targets = [("data.label_cols", c) for c in multilabel_cols] if multilabel_cols else [("data.target_col", data["target_col"])]
+    label_cols = data["label_cols"] if task == "multilabel" else None  # else refused by _task_settings
+    targets = [("data.label_cols", c) for c in label_cols] if label_cols else [("data.target_col", data["target_col"])]
     ident = [("data.id_col", data["id_col"])]
     need = {"train_csv": ident + targets, "sample_submission": ident, "test_csv": ident, "solution": ident + targets}
     if data["group_col"]:
@@ -383,14 +387,17 @@ def _data_files(ctx: Context) -> Iterator[Problem]:
             yield problem(f"data.{file_key}", f"file not found: {path}{_missing_hint(path, taken=taken)}")
             continue
         try:
-            head = pd.read_csv(path, nrows=HEAD_ROWS, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+            head = pd.read_csv(
+                path, nrows=HEAD_ROWS, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+            )
             heads[file_key] = head = head.rename(columns=lambda c: str(c).strip())  # as foldwise.io.read_csv reads
         except Exception as exc:  # noqa: BLE001 - pandas raises many kinds for a bad file
             yield problem(f"data.{file_key}", f"{path} cannot be read as CSV: {str(exc).strip()}")
             continue
         for key, col in columns:
             if col not in head.columns:  # worded as the tables rule words it
-                yield Problem(key, f"{path}: no column '{col}' (config key {key}); columns are: {', '.join(head.columns)}")
+                found = ", ".join(head.columns)
+                yield Problem(key, f"{path}: no column '{col}' (config key {key}); columns are: {found}")
     if data["kind"] == "images":
         yield from _templates(data, root, heads)
 
@@ -400,7 +407,8 @@ def _templates(data: dict, root: Path, heads: dict) -> Iterator[Problem]:
     from foldwise.data.tables import resolve_template
     from foldwise.errors import FoldwiseError
 
-    sources = {"train": heads.get("train_csv"), "test": heads.get("test_csv" if data["test_csv"] else "sample_submission")}
+    test_ids = "test_csv" if data["test_csv"] else "sample_submission"  # test_csv may hold the path columns
+    sources = {"train": heads.get("train_csv"), "test": heads.get(test_ids)}
     for split, table in sources.items():
         key, template = f"data.{split}_images", data[f"{split}_images"]
         if table is None or data["id_col"] not in table.columns or table.empty:
@@ -415,7 +423,8 @@ def _templates(data: dict, root: Path, heads: dict) -> Iterator[Problem]:
             yield problem(key, f"template '{template}' matches none of the first {len(paths)} {split} ids "
                                f"(looked for {missing[0]}){_missing_hint(missing[0])}")
         elif missing:
-            yield problem(key, f"{len(missing)} of the first {len(paths)} {split} images are missing, e.g. {missing[0]}")
+            yield problem(key, f"{len(missing)} of the first {len(paths)} {split} images are missing, "
+                               f"e.g. {missing[0]}")
 
 
 # ----- running them -----
