@@ -52,89 +52,74 @@ def _format_error(err) -> str:
     return f"config key '{where}': {err.message}"
 
 
-def validate(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
-    """Validate ``config`` in place against the schema, filling every default.
+class ConfigError(FoldwiseError):
+    """Everything wrong with a config, one problem per line; ``problems`` holds the lines."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(self.problems[0] if len(self.problems) == 1 else f"{len(self.problems)} problems:\n{lines}")
+
+
+def validate(config: dict, schema_path: str | Path = SCHEMA_PATH, *, files: bool = False) -> dict:
+    """Validate ``config`` in place against the schema and :mod:`foldwise.checks`, filling every default.
 
     Args:
-        config: the loaded config mapping (modified in place).
+        config: the loaded config mapping (modified in place; ``auto`` metric and losses resolved).
         schema_path: the schema file.
+        files: also check the files the config names, relative to the working directory
+            (``rules/common.smk`` does, so that every plan checks them).
 
     Returns:
         The same ``config``, with defaults filled in.
 
     Raises:
-        FoldwiseError: naming the offending key and what is allowed.
+        ConfigError: listing every problem, schema errors first, each naming its config key.
     """
     if config is None:
         raise FoldwiseError("config is empty: give at least data and models (see README, 'Config reference')")
-    from jsonschema.exceptions import best_match
+    from foldwise.checks import run_checks
 
-    validator = _validator_class()(load_schema(schema_path))
+    raw = copy.deepcopy(config)
+    schema = load_schema(schema_path)
+    validator = _validator_class()(schema)
     # First pass fills defaults; the second reports against the filled config.
     errors = list(validator.iter_errors(config))
     if not errors:
         errors = list(validator.iter_errors(config))
-    if errors:
-        raise FoldwiseError(_format_error(best_match(errors)))
-    _check_cross_references(config)
+    errors.sort(key=lambda e: _position(config, e.absolute_path))  # jsonschema's order varies between runs
+    problems = list(dict.fromkeys(_format_error(e) for e in errors))
+    try:
+        _resolve_auto(config)
+    except (KeyError, TypeError, AttributeError):
+        if not errors:
+            raise
+    problems += [p.text for p in run_checks(config, raw, schema, files=files, tolerant=bool(errors))]
+    if problems:
+        raise ConfigError(problems)
     return config
 
 
-def _check_cross_references(config: dict) -> None:
-    from foldwise.metrics import METRICS
+def _position(config: Any, path) -> list[int]:
+    """Where ``path`` is in ``config``: the index of each key in its mapping (the order the user wrote)."""
+    out, node = [], config
+    for part in path:
+        keys = list(node) if isinstance(node, dict) else list(range(len(node))) if isinstance(node, list) else []
+        out.append(keys.index(part) if part in keys else len(keys))
+        node = node[part] if part in keys else None
+    return out
+
+
+def _resolve_auto(config: dict) -> None:
+    """Replace ``metric: auto`` and ``loss: auto`` by the task's defaults."""
     from foldwise.tasks import get_task
 
     task = get_task(config["task"])
-    metrics = METRICS[task.name]
     if config["metric"] == "auto":
         config["metric"] = task.default_metric
-    models = config["models"]
-    if not models:
-        raise FoldwiseError("config key 'models': define at least one model (name -> {backbone: ...})")
-    for key, value in [("metric", config["metric"])] + [
-        (f"ensembles.{n}.objective", e["objective"]) for n, e in config["ensembles"].items()
-    ]:
-        if value not in metrics:
-            raise FoldwiseError(
-                f"config key '{key}': unknown metric '{value}' for task {task.name}; valid: {', '.join(sorted(metrics))}"
-            )
-    for name, m in models.items():
-        if m["loss"] == "auto":
-            m["loss"] = task.default_loss
-        if m["loss"] not in task.losses:
-            raise FoldwiseError(
-                f"config key 'models.{name}.loss': unknown loss '{m['loss']}' for task {task.name}; "
-                f"valid: {', '.join(task.losses)}"
-            )
-    if config["data"]["label_cols"] is not None and task.name != "multilabel":
-        raise FoldwiseError("config key 'data.label_cols': only for task multilabel")
-    for name, ens in config["ensembles"].items():
-        members = ens["members"] if ens["members"] is not None else list(models)
-        if len(members) == 0:
-            raise FoldwiseError(f"config key 'ensembles.{name}.members': empty list")
-        for m in members:
-            if m not in models:
-                raise FoldwiseError(
-                    f"config key 'ensembles.{name}.members': '{m}' is not a model; models: {', '.join(models)}"
-                )
-        if name in models:
-            raise FoldwiseError(f"config key 'ensembles.{name}': the name is already used by a model")
-        if ens["method"] == "given":
-            weights = ens["weights"] or {}
-            missing = [m for m in members if m not in weights]
-            extra = [m for m in weights if m not in members]
-            if missing or extra or sum(weights.values()) <= 0:
-                raise FoldwiseError(
-                    f"config key 'ensembles.{name}.weights': method 'given' needs one non-negative weight per member "
-                    f"({', '.join(members)}) with a positive sum; missing: {missing or 'none'}, not members: {extra or 'none'}"
-                )
-    if config["folds"]["scheme"] in ("group", "stratified_group") and not config["data"]["group_col"]:
-        raise FoldwiseError(
-            f"config key 'folds.scheme': '{config['folds']['scheme']}' needs data.group_col (the column of groups)"
-        )
-    for name in config["submissions"] or []:
-        if name not in models and name not in config["ensembles"]:
-            raise FoldwiseError(f"config key 'submissions': '{name}' is neither a model nor an ensemble")
+    for model in config["models"].values():
+        if model.get("loss") == "auto":
+            model["loss"] = task.default_loss
 
 
 def ensemble_members(config: dict, name: str) -> list[str]:

@@ -14,8 +14,8 @@ from foldwise.errors import FoldwiseError
 from foldwise.runtime.provenance import code_version
 from foldwise.runtime.tracking import default_state, file_checksum, files_digest
 
-try:
-    validate(config, SCHEMA_PATH)
+try:  # the schema, then foldwise.checks: names, references, contradictions, files (all listed at once)
+    validate(config, SCHEMA_PATH, files=True)
 except FoldwiseError as exc:
     raise WorkflowError(f"invalid config: {exc}") from None
 

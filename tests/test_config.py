@@ -3,7 +3,7 @@ import copy
 import pytest
 import yaml
 
-from foldwise.config import SCHEMA_PATH, load_schema, validate
+from foldwise.config import SCHEMA_PATH, ConfigError, load_schema, validate
 from foldwise.errors import FoldwiseError
 
 from .conftest import REPO
@@ -96,3 +96,31 @@ def test_every_shipped_config_is_valid_and_each_model_is_trainable(path):
     for name in cfg["models"]:
         settings = TrainConfig.from_params(model_settings(cfg, name))  # the train rule's view of the model
         assert settings.loss != "auto" and settings.task == cfg["task"] and settings.kind == cfg["data"]["kind"]
+
+
+def test_every_problem_is_listed_at_once_schema_errors_first():
+    cfg = {
+        "folds": {"n_split": 5},
+        "models": {"m": {"backbone": "resnet10x", "epochs": "ten"}},
+        "ensembles": {"e": {"members": ["m", "nope"]}},
+        "submissions": ["ghost"],
+    }
+    with pytest.raises(ConfigError) as info:
+        validate(cfg)
+    assert [p.split("'")[1] for p in info.value.problems] == [
+        "folds", "models.m.epochs", "models.m.backbone", "ensembles.e.members", "submissions",
+    ]
+    assert str(info.value).startswith("5 problems:\n  - config key 'folds': unknown key 'n_split'")
+
+
+def test_one_problem_keeps_the_one_line_message():
+    with pytest.raises(ConfigError) as info:
+        validate({**copy.deepcopy(BASE), "metric": "acc"})
+    assert str(info.value).startswith("config key 'metric': unknown metric 'acc' for task multiclass; valid: ")
+
+
+def test_files_are_checked_only_when_asked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default data.dir, data/digits, is not here
+    assert _validated()["data"]["dir"] == "data/digits"
+    with pytest.raises(ConfigError, match=r"config key 'data.dir': folder not found: data/digits \(relative to"):
+        validate(copy.deepcopy(BASE), files=True)

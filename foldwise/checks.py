@@ -1,0 +1,457 @@
+"""Plan-time checks: every config value a user can get wrong, found before any job runs.
+
+:func:`foldwise.config.validate` runs these after the schema, and the Snakefile
+runs ``validate`` while it plans the DAG, so ``snakemake -n``, ``--lint`` and
+every real run report all problems at once, each naming its config key. A check
+takes a :class:`Context` and yields :class:`Problem` s.
+
+Kept cheap: nothing here imports torch or timm (backbone names come from
+``foldwise/models/names.txt``, see :mod:`foldwise.models.names`), and data files
+are read no further than their first rows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, NamedTuple
+
+from foldwise.models.names import backbone_kind, backbone_names
+
+HEAD_ROWS = 5  # rows of each table read to try the image templates
+WEIGHT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
+AUGMENT_SHARED = ("scale",)
+_AN = {"images": "an image", "timeseries": "a time-series"}
+# Settings only one data kind reads: set for the other kind they would be silently ignored.
+KIND_ONLY = {
+    "images": {
+        "data": ("train_images", "test_images", "channels"),
+        "augment": ("hflip", "vflip", "shift", "rotate", "cutout"),
+        "model": ("tta_hflip",),
+    },
+    "timeseries": {
+        "data": ("train_series", "test_series", "step_col", "series_channels", "series_length", "derived_channels"),
+        "augment": ("roll", "noise"),
+        "model": (),
+    },
+}
+
+
+class Problem(NamedTuple):
+    """One thing to fix: the config key at fault and the whole message, which names it."""
+
+    key: str
+    text: str
+
+
+def problem(key: str, message: str) -> Problem:
+    """A problem worded ``config key '<key>': <message>``."""
+    return Problem(key, f"config key '{key}': {message}")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the checks see: the config with defaults filled, and as the user wrote it."""
+
+    config: dict
+    raw: dict
+    schema: dict
+
+    def user_set(self, *path: str) -> bool:
+        """Whether the user wrote the key at ``path`` (rather than the schema's default)."""
+        node = self.raw
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+
+def _quoted(names: Iterable[str]) -> str:
+    names = [f"'{n}'" for n in names]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str:
+    close = difflib.get_close_matches(name.lower(), list(candidates), n=n, cutoff=0.6)
+    return f" (did you mean {_quoted(close)}?)" if close else ""
+
+
+def _where(path: Path) -> str:
+    return str(path) if path.is_absolute() else f"{path} (relative to the working directory {Path.cwd()})"
+
+
+def _missing_hint(path: Path, what: str = "file", taken: Iterable[Path] = ()) -> str:
+    """Why ``path`` (a file or folder) is not there: its first missing folder, or a near miss beside it.
+
+    ``taken``: files the config already names for something else, never suggested.
+    """
+    while not path.parent.is_dir() and path.parent != path.parent.parent:
+        path, what = path.parent, "folder"
+    try:
+        siblings = [s for s in os.listdir(path.parent) if path.parent / s not in set(taken)]
+    except OSError:
+        return ""
+    same_stem = [s for s in siblings if Path(s).stem == path.stem and s != path.name]
+    if same_stem:
+        return f"; {path.parent} holds {same_stem[0]} (another extension?)"
+    close = []
+    if len(siblings) <= 5000:  # a file is compared by stem with the files of its extension
+        same_suffix = [s for s in siblings if Path(s).suffix == path.suffix]
+        by_name = {Path(s).stem: s for s in same_suffix} if path.suffix else {s: s for s in siblings}
+        name = path.stem if path.suffix else path.name
+        close = [by_name[c] for c in difflib.get_close_matches(name, list(by_name), n=3)]
+    hint = f" (did you mean {_quoted(close)}?)" if close else ""
+    return f"; no {what} {path.name} in {path.parent}{hint}"
+
+
+# ----- models -----
+
+
+def _timm_knows(backbone: str, listed_version: str | None) -> bool:
+    """Whether an installed timm other than the one names.txt lists has ``backbone`` (imports timm: rare path)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        if version("timm") == listed_version:
+            return False
+    except PackageNotFoundError:
+        return False
+    import timm
+
+    return timm.is_model(backbone)
+
+
+def _kind_examples(kind: str, names: dict[str, frozenset[str]]) -> str:
+    known = sorted(names.get(kind, ()))
+    return ", ".join(known) if len(known) <= 10 else "any timm model (timm.list_models()), e.g. resnet18, convnext_atto"
+
+
+def backbone_problem(backbone: str, kind: str) -> str | None:
+    """Why ``backbone`` cannot be trained on ``kind`` data, or None when it can."""
+    names, listed = backbone_names()
+    found = backbone_kind(backbone, names)
+    if found == kind:
+        return None
+    if found is not None:
+        return (f"'{backbone}' is {_AN.get(found, found)} model, but data.kind is {kind}; "
+                f"backbones for {kind}: {_kind_examples(kind, names)}")
+    if ":" in backbone or "/" in backbone:
+        return (f"'{backbone}' names a hub model, and hubs are never contacted: give a timm architecture "
+                "name here and a local weights file in pretrained")
+    if kind == "images" and _timm_knows(backbone, listed):
+        return None
+    hint = _did_you_mean(backbone, names.get(kind, ())) or _did_you_mean(backbone, set().union(*names.values()))
+    return f"unknown backbone '{backbone}'" + (hint or f"; backbones for {kind}: {_kind_examples(kind, names)}")
+
+
+def _backbones(ctx: Context) -> Iterator[Problem]:
+    kind = ctx.config["data"]["kind"]
+    for name, model in ctx.config["models"].items():
+        if isinstance(model.get("backbone"), str):
+            msg = backbone_problem(model["backbone"], kind)
+            if msg:
+                yield problem(f"models.{name}.backbone", msg)
+
+
+def weights_file_problem(value: str) -> str | None:
+    """Why ``value`` is not a readable weights file, or None when it is (reads its first bytes)."""
+    path = Path(value)
+    if not value:
+        return "an empty path; false trains from scratch"
+    if not path.exists():
+        tilde = "; '~' is not expanded, give the full path" if value.startswith("~") else ""
+        return f"weights file not found: {_where(path)}{tilde or _missing_hint(path)}"
+    if path.is_dir():
+        return f"{path} is a folder, not a weights file"
+    if path.suffix not in WEIGHT_SUFFIXES:
+        return f"{path} is not a weights file: expected {', '.join(WEIGHT_SUFFIXES)}"
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror}"
+    if not head:
+        return f"{path} is empty"
+    if path.suffix == ".safetensors":
+        size = int.from_bytes(head[:8], "little")
+        ok = len(head) > 8 and 0 < size <= path.stat().st_size - 8 and head[8:9] == b"{"
+    else:  # torch.save: a zip archive, or a pickle (protocol >= 2) in the legacy format
+        ok = head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"
+    if ok:
+        return None
+    kind = "safetensors" if path.suffix == ".safetensors" else "torch"
+    return f"{path} is not a {kind} weights file (it starts with {head[:12]!r}: a web page saved by a failed download?)"
+
+
+def _pretrained(ctx: Context) -> Iterator[Problem]:
+    for name, model in ctx.config["models"].items():
+        value, key = model.get("pretrained", False), f"models.{name}.pretrained"
+        if value is True:
+            yield problem(key, "true would download weights from a hub, which foldwise never contacts; "
+                               f"give the path of a local weights file ({', '.join(WEIGHT_SUFFIXES)})")
+        elif isinstance(value, str):
+            msg = weights_file_problem(value)
+            if msg:
+                yield problem(key, msg)
+
+
+def _models_defined(ctx: Context) -> Iterator[Problem]:
+    if not ctx.config["models"]:
+        yield problem("models", "define at least one model (name -> {backbone: ...})")
+
+
+def _metrics_and_losses(ctx: Context) -> Iterator[Problem]:
+    from foldwise.metrics import METRICS
+    from foldwise.tasks import get_task
+
+    cfg, task = ctx.config, get_task(ctx.config["task"])
+    metrics = METRICS[task.name]
+    pairs = [("metric", cfg["metric"])]
+    pairs += [(f"ensembles.{n}.objective", e["objective"]) for n, e in cfg["ensembles"].items()]
+    for key, value in pairs:
+        if value not in metrics:
+            yield problem(key, f"unknown metric '{value}' for task {task.name}; valid: {', '.join(sorted(metrics))}")
+    for name, model in cfg["models"].items():
+        if model.get("loss") not in task.losses:
+            yield problem(f"models.{name}.loss",
+                          f"unknown loss '{model.get('loss')}' for task {task.name}; valid: {', '.join(task.losses)}")
+
+
+# ----- references between named entries -----
+
+
+class Reference(NamedTuple):
+    """A config field by which an entry names other entries (or, with section None, a top-level list)."""
+
+    section: str | None
+    field: str
+    targets: tuple[str, ...]
+    allow_empty: bool = False
+
+
+# Sections whose entries share one namespace (wildcards, submissions, the leaderboard). A model-to-model
+# reference (a teacher, a stacker's inputs) is one more Reference line; cycles are found generically.
+NAMED_SECTIONS = ("models", "ensembles")
+REFERENCES = (
+    Reference("ensembles", "members", ("models",)),
+    Reference(None, "submissions", ("models", "ensembles"), allow_empty=True),
+)
+_SINGULAR = {"models": "a model", "ensembles": "an ensemble"}
+
+
+def reference_problems(config: dict, references: tuple[Reference, ...] = REFERENCES) -> list[Problem]:
+    """Unknown, repeated or cyclic names in the fields of ``references``, and names used twice."""
+    out, owner = [], {}
+    for section in NAMED_SECTIONS:
+        for name in config.get(section) or {}:
+            if name in owner:
+                out.append(problem(f"{section}.{name}", f"the name is already used by {_SINGULAR[owner[name]]}"))
+            owner.setdefault(name, section)
+    edges: dict[tuple[str, str], list[tuple[tuple[str, str], str]]] = {}  # node -> [(node, field)]
+    for ref in references:
+        entries = {None: config} if ref.section is None else config.get(ref.section) or {}
+        for name, entry in entries.items():
+            value = entry.get(ref.field)
+            if value is None:
+                continue
+            key = ref.field if ref.section is None else f"{ref.section}.{name}.{ref.field}"
+            names = [value] if isinstance(value, str) else list(value)
+            if not names and not ref.allow_empty:
+                out.append(problem(key, "empty list"))
+            valid = list(dict.fromkeys(n for s in ref.targets for n in config.get(s) or {}))
+            for i, target in enumerate(names):
+                if target in names[:i]:
+                    out.append(problem(key, f"'{target}' is listed twice"))
+                elif target not in valid:
+                    what = " or ".join(_SINGULAR.get(s, s) for s in ref.targets)
+                    out.append(problem(key, f"'{target}' is not {what}{_did_you_mean(target, valid)}; "
+                                            f"names: {', '.join(valid) or 'none'}"))
+                elif ref.section is not None:
+                    edges.setdefault((ref.section, name), []).append(((owner[target], target), ref.field))
+    return out + _cycle_problems(edges)
+
+
+def _cycle_problems(edges: dict) -> list[Problem]:
+    """One problem per reference cycle, at the reference that closes it (depth-first search)."""
+    state, out = {}, []
+
+    def visit(node, trail):
+        state[node] = "open"  # on the current path, which is trail
+        for nxt, field in edges.get(node, []):
+            if state.get(nxt) == "open":
+                loop = " -> ".join(n for _, n in trail[trail.index(nxt):] + [nxt])
+                out.append(problem(f"{node[0]}.{node[1]}.{field}", f"reference cycle: {loop}"))
+            elif nxt not in state:
+                visit(nxt, trail + [nxt])
+        state[node] = "done"
+
+    for node in list(edges):
+        if node not in state:
+            visit(node, [node])
+    return out
+
+
+def _references(ctx: Context) -> list[Problem]:
+    return reference_problems(ctx.config)
+
+
+# ----- settings that contradict each other -----
+
+
+def _ensemble_weights(ctx: Context) -> Iterator[Problem]:
+    for name, ens in ctx.config["ensembles"].items():
+        key, weights = f"ensembles.{name}.weights", ens.get("weights")
+        members = list(ctx.config["models"]) if ens.get("members") is None else list(ens["members"])
+        if ens.get("method") == "given":
+            weights = weights or {}
+            missing = [m for m in members if m not in weights]
+            extra = [m for m in weights if m not in members]
+            if missing or extra or sum(weights.values()) <= 0:
+                yield problem(key, f"method 'given' needs one non-negative weight per member ({', '.join(members)}) "
+                                   f"with a positive sum; missing: {missing or 'none'}, not members: {extra or 'none'}")
+        elif weights is not None:
+            yield problem(key, f"used only by method 'given' (the method is '{ens.get('method')}'); "
+                               "set method: given or remove the weights")
+
+
+def _task_settings(ctx: Context) -> Iterator[Problem]:
+    cfg = ctx.config
+    task, data, scheme = cfg["task"], cfg["data"], cfg["folds"]["scheme"]
+    if data["label_cols"] is not None and task != "multilabel":
+        yield problem("data.label_cols", "only for task multilabel")
+    if scheme in ("group", "stratified_group") and not data["group_col"]:
+        yield problem("folds.scheme", f"'{scheme}' needs data.group_col (the column of groups)")
+    if scheme == "stratified_group" and task == "multilabel":
+        yield problem("folds.scheme", "'stratified_group' is not available for task multilabel; use group")
+    if ctx.user_set("multilabel", "fixed_threshold") and cfg["multilabel"]["threshold"] != "fixed":
+        yield problem("multilabel.fixed_threshold",
+                      f"used only by multilabel.threshold: fixed (it is '{cfg['multilabel']['threshold']}')")
+
+
+def _kind_settings(ctx: Context) -> Iterator[Problem]:
+    kind = ctx.config["data"]["kind"]
+    other = next(k for k in KIND_ONLY if k != kind)
+    own = ", ".join([*KIND_ONLY[kind]["augment"], *AUGMENT_SHARED])
+    data_defaults = ctx.schema["properties"]["data"]["properties"]
+    for key in KIND_ONLY[other]["data"]:
+        if ctx.user_set("data", key) and ctx.config["data"][key] != data_defaults[key].get("default"):
+            yield problem(f"data.{key}",
+                          f"{_AN[other]} setting, but data.kind is {kind}; set data.kind: {other} or remove it")
+    for name, model in ctx.config["models"].items():
+        for key in KIND_ONLY[other]["augment"]:
+            if ctx.user_set("models", name, "augment", key) and model["augment"][key] > 0:
+                yield problem(f"models.{name}.augment.{key}",
+                              f"{_AN[other]} augmentation, but data.kind is {kind}; augmentations for {kind}: {own}")
+        for key in KIND_ONLY[other]["model"]:
+            if model.get(key):
+                yield problem(f"models.{name}.{key}", f"{_AN[other]} setting, but data.kind is {kind}; remove it")
+
+
+# ----- data files -----
+
+
+def _needed_columns(data: dict, task: str) -> dict[str, list[tuple[str, str]]]:
+    """Data key of each table -> (config key, column) pairs that table must have."""
+    label_cols = data["label_cols"] if task == "multilabel" else None  # else refused by _task_settings
+    targets = [("data.label_cols", c) for c in label_cols] if label_cols else [("data.target_col", data["target_col"])]
+    ident = [("data.id_col", data["id_col"])]
+    need = {"train_csv": ident + targets, "sample_submission": ident, "test_csv": ident, "solution": ident + targets}
+    if data["group_col"]:
+        need["train_csv"].append(("data.group_col", data["group_col"]))
+    series = ident + ([("data.step_col", data["step_col"])] if data["step_col"] else [])
+    series += [("data.series_channels", c) for c in data["series_channels"] or []]
+    if data["kind"] == "timeseries":
+        need.update(train_series=series, test_series=series)
+    return need
+
+
+def _data_files(ctx: Context) -> Iterator[Problem]:
+    import pandas as pd
+
+    data = ctx.config["data"]
+    root = Path(data["dir"])
+    if not root.is_dir():
+        yield problem("data.dir", f"{'not a folder' if root.exists() else 'folder not found'}: {_where(root)}"
+                                  f"{_missing_hint(root, 'folder') if not root.exists() else ''}")
+        return
+    heads, needed = {}, _needed_columns(data, ctx.config["task"])
+    taken = [root / data[k] for k in needed if data[k]]
+    for file_key, columns in needed.items():
+        if data[file_key] is None:
+            continue
+        path = root / data[file_key]
+        if not path.is_file():
+            yield problem(f"data.{file_key}", f"file not found: {path}{_missing_hint(path, taken=taken)}")
+            continue
+        try:
+            head = pd.read_csv(
+                path, nrows=HEAD_ROWS, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+            )
+            heads[file_key] = head = head.rename(columns=lambda c: str(c).strip())  # as foldwise.io.read_csv reads
+        except Exception as exc:  # noqa: BLE001 - pandas raises many kinds for a bad file
+            yield problem(f"data.{file_key}", f"{path} cannot be read as CSV: {str(exc).strip()}")
+            continue
+        for key, col in columns:
+            if col not in head.columns:  # worded as the tables rule words it
+                found = ", ".join(head.columns)
+                yield Problem(key, f"{path}: no column '{col}' (config key {key}); columns are: {found}")
+    if data["kind"] == "images":
+        yield from _templates(data, root, heads)
+
+
+def _templates(data: dict, root: Path, heads: dict) -> Iterator[Problem]:
+    """Each image template, resolved for the first rows of its table: do those files exist?"""
+    from foldwise.data.tables import resolve_template
+    from foldwise.errors import FoldwiseError
+
+    test_ids = "test_csv" if data["test_csv"] else "sample_submission"  # test_csv may hold the path columns
+    sources = {"train": heads.get("train_csv"), "test": heads.get(test_ids)}
+    for split, table in sources.items():
+        key, template = f"data.{split}_images", data[f"{split}_images"]
+        if table is None or data["id_col"] not in table.columns or table.empty:
+            continue  # reported above, or nothing to try
+        try:
+            paths = [root / p for p in resolve_template(template, table, data["id_col"], key)]
+        except FoldwiseError as exc:
+            yield problem(key, str(exc).removeprefix(f"config key {key}: "))
+            continue
+        missing = [p for p in paths if not p.is_file()]
+        if len(missing) == len(paths):
+            yield problem(key, f"template '{template}' matches none of the first {len(paths)} {split} ids "
+                               f"(looked for {missing[0]}){_missing_hint(missing[0])}")
+        elif missing:
+            yield problem(key, f"{len(missing)} of the first {len(paths)} {split} images are missing, "
+                               f"e.g. {missing[0]}")
+
+
+# ----- running them -----
+
+Check = Callable[[Context], Iterable[Problem]]
+CONFIG_CHECKS: tuple[Check, ...] = (
+    _models_defined, _metrics_and_losses, _backbones, _references, _ensemble_weights, _task_settings, _kind_settings,
+)
+FILE_CHECKS: tuple[Check, ...] = (_pretrained, _data_files)
+
+
+def run_checks(config: dict, raw: dict, schema: dict, files: bool = True, tolerant: bool = False) -> list[Problem]:
+    """Every problem of a schema-validated config, in check order.
+
+    Args:
+        config: the config with defaults filled (by :func:`foldwise.config.validate`).
+        raw: the config as the user wrote it, to tell a set value from a default.
+        schema: the config schema (for defaults).
+        files: also check the files the config names (relative to the working directory).
+        tolerant: the schema found errors: a check that trips over a malformed value is skipped,
+            since the schema error already names it.
+    """
+    ctx, out = Context(config, raw if isinstance(raw, dict) else {}, schema), []
+    for check in CONFIG_CHECKS + (FILE_CHECKS if files else ()):
+        try:
+            out.extend(check(ctx))
+        except (KeyError, TypeError, AttributeError, ValueError):
+            if not tolerant:
+                raise
+    return out
