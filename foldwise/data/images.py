@@ -1,0 +1,107 @@
+"""The uint8 image cache: every image of a split decoded once into an ``(N, H, W, C)`` ``.npy``.
+
+Training opens the cache with ``mmap_mode='r'``. Images may be PNG (8- or
+16-bit, grayscale, RGB, RGBA or palette), JPEG, BMP, TIFF or WebP of any size;
+OpenCV converts each to 8-bit grayscale or RGB (alpha dropped) and resizes it
+to the square cache size.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from foldwise.errors import FoldwiseError
+from foldwise.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+
+def _decode_chunk(args) -> list[str]:
+    import cv2
+
+    cv2.setNumThreads(1)
+    out_path, start, paths, size, channels = args
+    arr = np.load(out_path, mmap_mode="r+")
+    flag = cv2.IMREAD_GRAYSCALE if channels == 1 else cv2.IMREAD_COLOR
+    failures = []
+    for offset, path in enumerate(paths):
+        img = cv2.imread(str(path), flag)
+        if img is None:
+            failures.append(str(path))
+            continue
+        h, w = img.shape[:2]
+        interp = cv2.INTER_AREA if (h > size or w > size) else cv2.INTER_LINEAR
+        if (h, w) != (size, size):
+            img = cv2.resize(img, (size, size), interpolation=interp)
+        if channels == 1:
+            arr[start + offset, :, :, 0] = img
+        else:
+            # Convert straight into the memmap row: no intermediate RGB copy.
+            row = arr[start + offset]
+            if not np.shares_memory(cv2.cvtColor(img, cv2.COLOR_BGR2RGB, dst=row), row):
+                row[...] = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)  # dst not usable: copy
+    # No flush (msync) here: the pages are shared with every other mapping of
+    # the file, and atomic_path fsyncs the whole file once before the rename.
+    del arr
+    return failures
+
+
+def build_image_cache(paths: list[Path], size: int, channels: int, out_path: str, threads: int = 1) -> None:
+    """Decode and resize ``paths`` into an ``(N, size, size, channels)`` uint8 ``.npy``.
+
+    Workers write straight into the output memmap (nothing decoded travels back
+    through a pipe). The file appears only when every image decoded.
+
+    Args:
+        paths: image files, in row order.
+        size: output side length.
+        channels: 1 (grayscale) or 3 (RGB).
+        out_path: destination ``.npy``.
+        threads: worker processes.
+
+    Raises:
+        FoldwiseError: naming the images that are missing or cannot be decoded.
+    """
+    n = len(paths)
+    with atomic_path(out_path, suffix=".npy") as tmp:
+        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, size, size, channels))
+        del arr
+        chunk = max(1, min(2048, -(-n // max(1, threads * 4))))
+        jobs = [(str(tmp), s, paths[s : s + chunk], size, channels) for s in range(0, n, chunk)]
+        if threads <= 1 or len(jobs) == 1:
+            results = map(_decode_chunk, jobs)
+            failures = [f for r in results for f in r]
+        else:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("fork" if os.name == "posix" else "spawn")
+            with ProcessPoolExecutor(max_workers=threads, mp_context=ctx) as pool:
+                failures = [f for r in pool.map(_decode_chunk, jobs) for f in r]
+        if failures:
+            raise FoldwiseError(
+                f"{len(failures)} image(s) missing or not decodable (corrupt or truncated?): "
+                f"{', '.join(failures[:3])}{' ...' if len(failures) > 3 else ''}"
+            )
+    log.info("cached %d images at %dx%dx%d into %s", n, size, size, channels, out_path)
+
+
+def cache_images(root: str, channels: int, table_path: str, size: int, out_path: str, threads: int = 1) -> None:
+    """Build the cache of one split in the row order of its table.
+
+    Args:
+        root: the competition folder (``data.dir``).
+        channels: 1 (grayscale) or 3 (RGB).
+        table_path: ``results/data/{split}.parquet``, whose ``path`` column holds each
+            row's image path relative to ``root`` (resolved from the template by the tables rule).
+        size: output side length.
+        out_path: destination ``.npy``.
+        threads: worker processes.
+    """
+    rel = pd.read_parquet(table_path, columns=["path"])["path"]
+    build_image_cache([Path(root) / p for p in rel], size, channels, out_path, threads)
