@@ -230,15 +230,20 @@ def test_multilabel_label_columns_with_spaces(code, tmp_path):
     comp = zoo.label_columns(tmp_path / "comp")
     pipe, _ = run(code, tmp_path / "work", comp)
     res = pipe.work / "results"
-    check_submission(res / "submissions" / "res.csv", comp, "binary")
+    sub = check_submission(res / "submissions" / "res.csv", comp, "binary")
+    assert list(sub.columns) == comp.truth["sample_columns"]
     assert json.loads((res / "data" / "classes.json").read_text())["classes"] == list(zoo.LABEL_COLUMNS)
     oof = pd.read_parquet(res / "oof" / "res.parquet")
     names = np.array(list(zoo.LABEL_COLUMNS), dtype=object)
     assert list(oof["label"]) == ["\t".join(names[row == 1]) for row in comp.truth["labels"]]
     assert (oof["label"] == "").sum() == 6  # the six images of digit 1
     assert set(oof.columns) >= {f"prob_{n}" for n in names}
-    report = json.loads((res / "submissions" / "res.json").read_text())
-    assert set(report["thresholds"]) == set(names)
+    thresholds = json.loads((res / "submissions" / "res.json").read_text())["thresholds"]
+    assert set(thresholds) == set(names)
+    probs = pd.read_parquet(res / "test" / "res.parquet").set_index("id")
+    for name in names:  # each column holds its own label's decisions
+        want = (probs.loc[sub.index, f"prob_{name}"].to_numpy(np.float64) >= thresholds[name]).astype(int)
+        np.testing.assert_array_equal(sub[name].astype(int), want, err_msg=name)
 
 
 def test_empty_label_multilabel_means_no_labels(code, tmp_path, empty_comp):

@@ -152,6 +152,14 @@ def _write_palette_png(path, img):
     Image.fromarray(img, mode="L").convert("RGB").quantize(colors=16).save(path)
 
 
+def _write_gray_alpha_png(path, img):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    alpha = np.where(img > 0, 255, 0).astype(np.uint8)
+    Image.fromarray(np.dstack([img, alpha]), mode="LA").save(path, format="PNG")
+
+
 def _write_png16(path, img):
     _png(path, img.astype(np.uint16) * 257)  # 0..255 -> 0..65535
 
@@ -180,6 +188,7 @@ IMAGE_FORMATS: dict[str, tuple[str, Callable]] = {
     "rgb": ("png", _write_rgb_png),
     "rgba": ("png", _write_rgba_png),
     "palette": ("png", _write_palette_png),
+    "gray_alpha": ("PNG", _write_gray_alpha_png),
     "gray16": ("png", _write_png16),
     "rgb16": ("png", _write_rgb_png16),
     "jpeg": ("jpg", _write_jpeg),
@@ -343,8 +352,8 @@ def image_formats(out: Path) -> Competition:
 
     ``train.csv`` is ``id, img_path, label`` with paths like
     ``./train/rgba/TRAIN_003.png``; ``test.csv`` is ``id, img_path``. The formats
-    (:data:`IMAGE_FORMATS`: grayscale, RGB, RGBA, palette, 16-bit grayscale and
-    RGB PNG, RGB and grayscale JPEG) and sizes (:data:`IMAGE_SIZES`, 8x8 to 23x17)
+    (:data:`IMAGE_FORMATS`: grayscale, RGB, RGBA, palette, grayscale+alpha (as
+    ``.PNG``), 16-bit grayscale and RGB PNG, RGB and grayscale JPEG) and sizes (:data:`IMAGE_SIZES`, 8x8 to 23x17)
     cycle over the rows. Read with ``train_images: "{img_path}"``.
 
     Returns:
@@ -386,10 +395,12 @@ def label_columns(out: Path) -> Competition:
     """Multilabel as one 0/1 column per label, label names with spaces (:data:`LABEL_COLUMNS`).
 
     Each row is a real digit and its labels are properties of it; digit 1 has
-    none, so its rows are all zeros. The sample submission has one column per label.
+    none, so its rows are all zeros. The sample submission has one column per
+    label, in another order than the training table's.
 
     Returns:
-        The competition; ``truth``: ``labels``, the ``(N, L)`` 0/1 training matrix.
+        The competition; ``truth``: ``labels``, the ``(N, L)`` 0/1 training matrix,
+        and ``sample_columns``.
     """
     tr_img, tr_y = digits(list(range(10)), [6] * 10)
     te_img, _ = digits(list(range(10)), [2] * 10, offset=6)
@@ -403,8 +414,10 @@ def label_columns(out: Path) -> Competition:
     for name, img in zip(test_ids, te_img):
         _png(out / "test_images" / f"{name}.png", img)
     write_rows(out / "test.csv", [ID], [[i] for i in test_ids])
-    write_rows(out / "sample_submission.csv", [ID, *names], [[i, *[0] * len(names)] for i in test_ids])
-    return Competition(out, {"dir": str(out), "label_cols": names}, names, task="multilabel", truth={"labels": y})
+    columns = [names[k] for k in (2, 0, 3, 1)]
+    write_rows(out / "sample_submission.csv", [ID, *columns], [[i, *[0] * len(names)] for i in test_ids])
+    truth = {"labels": y, "sample_columns": columns}
+    return Competition(out, {"dir": str(out), "label_cols": names}, names, task="multilabel", truth=truth)
 
 
 def empty_label(out: Path) -> Competition:
