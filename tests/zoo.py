@@ -119,6 +119,7 @@ def digits(classes: list[int], per_class: list[int], offset: int = 0) -> tuple[n
 
 
 def _png(path: Path, img: np.ndarray) -> None:
+    """Write ``img`` with OpenCV (the extension picks the encoding), creating the folder."""
     import cv2
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +131,9 @@ def _tint(gray: np.ndarray) -> np.ndarray:
     """A grayscale digit as a coloured image (BGR, as OpenCV writes it): strokes in orange."""
     g = gray.astype(np.float32)
     return np.stack([g * 0.3, g * 0.7, g], axis=-1).astype(np.uint8)  # B, G, R
+
+
+# Image writers: (path, uint8 grayscale digit) -> one file in one encoding.
 
 
 def _write_gray_png(path, img):
@@ -149,7 +153,7 @@ def _write_palette_png(path, img):
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(img, mode="L").convert("RGB").quantize(colors=16).save(path)
+    Image.fromarray(img).convert("RGB").quantize(colors=16).save(path)
 
 
 def _write_gray_alpha_png(path, img):
@@ -157,7 +161,7 @@ def _write_gray_alpha_png(path, img):
 
     path.parent.mkdir(parents=True, exist_ok=True)
     alpha = np.where(img > 0, 255, 0).astype(np.uint8)
-    Image.fromarray(np.dstack([img, alpha]), mode="LA").save(path, format="PNG")
+    Image.fromarray(np.dstack([img, alpha])).save(path, format="PNG")
 
 
 def _write_png16(path, img):
@@ -198,6 +202,7 @@ IMAGE_SIZES = [(8, 8), (12, 12), (20, 20), (23, 17)]  # (width, height): mixed a
 
 
 def _resized(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``img`` resized to ``size`` = (width, height)."""
     import cv2
 
     return img if img.shape[::-1] == size else cv2.resize(img, size, interpolation=cv2.INTER_LINEAR)
