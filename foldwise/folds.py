@@ -60,7 +60,8 @@ SCHEMES: dict[str, Callable] = {
 
 
 def make_folds(
-    y: np.ndarray, scheme: str, n_splits: int, seed: int, groups: np.ndarray | None = None
+    y: np.ndarray, scheme: str, n_splits: int, seed: int, groups: np.ndarray | None = None,
+    classes: list[str] | None = None,
 ) -> Folds:
     """Split rows into folds.
 
@@ -71,6 +72,7 @@ def make_folds(
         n_splits: number of folds.
         seed: shuffle seed.
         groups: ``(N,)`` group labels, required by the group schemes.
+        classes: the class names of ``y``'s indices, to name a class in messages.
 
     Returns:
         ``n_splits`` pairs of sorted int64 index arrays; every row is in exactly one valid set.
@@ -101,8 +103,9 @@ def make_folds(
         counts = counts[counts > 0]
         if counts.min() < n_splits:
             rare = int(np.flatnonzero(np.bincount(y) == counts.min())[0])
+            name = f"class '{classes[rare]}'" if classes is not None else f"class index {rare}"
             raise FoldwiseError(
-                f"folds.n_splits={n_splits} but class index {rare} has only {counts.min()} rows; "
+                f"folds.n_splits={n_splits} but {name} has only {counts.min()} rows; "
                 "lower folds.n_splits or use folds.scheme kfold"
             )
     make = _multilabel_stratified if (scheme == "stratified" and y.ndim == 2) else SCHEMES[scheme]

@@ -55,6 +55,8 @@ def test_more_folds_than_rarest_class_is_refused():
     y = np.array([0] * 20 + [1] * 3)
     with pytest.raises(FoldwiseError, match="only 3 rows"):
         make_folds(y, "stratified", 5, seed=0)
+    with pytest.raises(FoldwiseError, match="class 'Sea Lion' has only 3 rows"):
+        make_folds(y, "stratified", 5, seed=0, classes=["cat", "Sea Lion"])
 
 
 def test_group_scheme_without_groups_is_refused():

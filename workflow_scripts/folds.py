@@ -15,10 +15,10 @@ if TYPE_CHECKING:
 
 def main() -> None:
     p = snakemake.params.folds
-    table = pd.read_parquet(snakemake.input.table)
-    y = get_task(snakemake.params.task).encode(table["label"], load_classes(snakemake.input.classes))
+    table, classes = pd.read_parquet(snakemake.input.table), load_classes(snakemake.input.classes)
+    y = get_task(snakemake.params.task).encode(table["label"], classes)
     groups = table["group"].to_numpy() if "group" in table else None
-    save_folds(make_folds(y, p["scheme"], p["n_splits"], p["seed"], groups), snakemake.output.folds)
+    save_folds(make_folds(y, p["scheme"], p["n_splits"], p["seed"], groups, classes), snakemake.output.folds)
 
 
 run_step(snakemake.log[0], main)
