@@ -216,7 +216,7 @@ def test_unreadable_csv(comp):
                             "digit_0002.png); no folder images in {comp} (did you mean 'test_images' or 'train_images'?)"),
         ("train_images/{id}.jpg", "; {comp}/train_images holds digit_0002.png (another extension?)"),
         ("train_images/{name}.png", "template 'train_images/{name}.png' names '{name}', which is not a column"),
-        ("train_images/{}.png", "has a positional field"),
+        ("train_images/{}.png", "has an empty or unbalanced {}"),
     ],
 )
 def test_image_template(comp, template, message):

@@ -61,3 +61,16 @@ def test_bad_input_is_refused(comp, tmp_path, mutate, over, message):
     with pytest.raises(FoldwiseError, match=message):
         _run(comp, tmp_path, **over)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_templates_name_any_column_exactly():
+    from foldwise.data.tables import resolve_template
+
+    table = pd.DataFrame({"image_id": ["007", "7"], "id": ["x", "y"], "img.path": ["./a b/1.png", "./c/2.png"],
+                          "label": ["Sea Lion", "a/b"]})
+    assert resolve_template("{img.path}", table, "image_id", "k") == ["./a b/1.png", "./c/2.png"]
+    assert resolve_template("train/{label}/{id}.jpg", table, "image_id", "k") == ["train/Sea Lion/007.jpg", "train/a/b/7.jpg"]
+    assert resolve_template("all.png", table, "image_id", "k") == ["all.png", "all.png"]
+    for bad, message in [("{}", "empty or unbalanced"), ("x/{id", "empty or unbalanced"), ("{nope}.png", "names '{nope}'")]:
+        with pytest.raises(FoldwiseError, match=message):
+            resolve_template(bad, table, "image_id", "data.train_images")

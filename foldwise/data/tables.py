@@ -16,7 +16,7 @@ paths are stored in the tables' ``path`` column, which the image cache reads.
 from __future__ import annotations
 
 import logging
-import string
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -96,20 +96,23 @@ def sort_classes(labels: list[str]) -> list[str]:
         return sorted(labels)
 
 
+_FIELD = re.compile(r"\{([^{}]*)\}")
+
+
 def template_fields(template: str) -> list[str]:
-    """The ``{field}`` names of a path template, in order."""
-    try:
-        return [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-    except ValueError as exc:
-        raise FoldwiseError(f"path template '{template}': {exc}") from None
+    """The ``{field}`` names of a path template, in order (any text between braces: a column name)."""
+    return _FIELD.findall(template)
 
 
 def resolve_template(template: str, table: pd.DataFrame, id_col: str, key: str) -> list[str]:
     """Expand a path template once per row of ``table``.
 
+    Each ``{field}`` is replaced by that row's value of the column named exactly
+    ``field`` (``{id}`` is the id column whatever it is called); names may hold
+    dots or spaces (``{img.path}``). No format specifications.
+
     Args:
-        template: e.g. ``train_images/{id}.png``; fields name columns of ``table``
-            (``{id}`` is the id column).
+        template: e.g. ``train_images/{id}.png`` or ``{img_path}``.
         table: the split's raw table (text columns).
         id_col: the id column's name.
         key: the config key of the template, for messages.
@@ -118,11 +121,11 @@ def resolve_template(template: str, table: pd.DataFrame, id_col: str, key: str) 
         One path per row, relative to ``data.dir``.
 
     Raises:
-        FoldwiseError: a field that names no column, or an empty value in a named column.
+        FoldwiseError: an empty field, a field that names no column, or an empty value in a named column.
     """
     names = template_fields(template)
-    if any(n == "" or n.isdigit() for n in names):
-        raise FoldwiseError(f"config key {key}: template '{template}' has a positional field; name a column, e.g. {{id}}")
+    if "" in names or "{" in _FIELD.sub("", template) or "}" in _FIELD.sub("", template):
+        raise FoldwiseError(f"config key {key}: template '{template}' has an empty or unbalanced {{}}; name a column, e.g. {{id}}")
     columns = {}
     for name in dict.fromkeys(names):
         col = id_col if name == "id" else name
@@ -135,12 +138,14 @@ def resolve_template(template: str, table: pd.DataFrame, id_col: str, key: str) 
         if values.isna().any():
             raise FoldwiseError(f"config key {key}: column '{col}' is empty at line(s) {_lines(values.isna())}")
         columns[name] = values.to_numpy(dtype=object)
-    if list(columns) == ["id"]:
-        return [template.format(id=v) for v in columns["id"]]
-    try:
-        return [template.format(**dict(zip(columns, row))) for row in zip(*columns.values())]
-    except (ValueError, IndexError) as exc:
-        raise FoldwiseError(f"config key {key}: template '{template}': {exc}") from None
+    if not columns:
+        return [template] * len(table)
+    parts = _FIELD.split(template)  # text, field, text, field, ..., text
+    out = []
+    for i in range(len(table)):
+        pieces = [piece if j % 2 == 0 else columns[piece][i] for j, piece in enumerate(parts)]
+        out.append("".join(pieces))
+    return out
 
 
 def _multiclass_labels(train: pd.DataFrame, dcfg: DataConfig, path: Path) -> tuple[pd.Series, list[str]]:
