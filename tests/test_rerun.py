@@ -155,28 +155,26 @@ def test_touching_every_image_reruns_nothing(tiny_run):
     assert tiny_run.plan() == []
 
 
-def test_replacing_one_training_image_reruns_the_train_caches_and_what_follows(tiny_run):
+PREDICTS = {j for j in RES_JOBS | CNX_JOBS if j.startswith("predict")}
+
+
+@pytest.mark.parametrize(
+    "split, want",
+    [
+        ("train", {"cache[16,train]", "cache[32,train]"} | RES_JOBS | CNX_JOBS | ALL_PREDICTIONS),
+        ("test", {"cache[16,test]", "cache[32,test]"} | PREDICTS | ALL_PREDICTIONS),  # never training
+    ],
+)
+def test_replacing_one_image_reruns_that_splits_caches_and_what_follows(tiny_run, split, want):
     data = tiny_run.work / _config(tiny_run)["data"]["dir"]
-    first, second = sorted(data.glob("train_images/*.png"))[:2]
+    first, second = sorted(data.glob(f"{split}_images/*.png"))[:2]
     original = _replace_bytes(first, second.read_bytes())
     try:
         plan = summarize(tiny_run.plan())
     finally:
         first.write_bytes(original)
-    assert plan == {"cache[16,train]", "cache[32,train]"} | RES_JOBS | CNX_JOBS | ALL_PREDICTIONS
+    assert plan == want
     assert tiny_run.plan() == []  # the same bytes again: nothing to do
-
-
-def test_replacing_one_test_image_reruns_test_caches_and_predictions_only(tiny_run):
-    data = tiny_run.work / _config(tiny_run)["data"]["dir"]
-    first, second = sorted(data.glob("test_images/*.png"))[:2]
-    original = _replace_bytes(first, second.read_bytes())
-    try:
-        plan = summarize(tiny_run.plan())
-    finally:
-        first.write_bytes(original)
-    predicts = {j for j in RES_JOBS | CNX_JOBS if j.startswith("predict")}
-    assert plan == {"cache[16,test]", "cache[32,test]"} | predicts | ALL_PREDICTIONS
 
 
 def test_adding_a_test_image_reruns_the_test_side_only(tiny_run):
@@ -194,8 +192,7 @@ def test_adding_a_test_image_reruns_the_test_side_only(tiny_run):
         new_image.unlink()
         for name, path in files.items():
             path.write_bytes(originals[name])
-    predicts = {j for j in RES_JOBS | CNX_JOBS if j.startswith("predict")}
-    assert plan == {"test_table", "cache[16,test]", "cache[32,test]"} | predicts | ALL_PREDICTIONS
+    assert plan == {"test_table", "cache[16,test]", "cache[32,test]"} | PREDICTS | ALL_PREDICTIONS
     assert tiny_run.plan() == []
 
 
