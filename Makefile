@@ -34,7 +34,11 @@ demo-sensor: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
-lint: setup
+# The config's data must exist to plan (and lint): the demo's folder is made once.
+data/digits: | setup
+	$(BIN)/python -m foldwise.demo digits data/digits
+
+lint: setup data/digits
 	$(SNAKEMAKE) --lint
 	$(BIN)/snakefmt --check .
 
