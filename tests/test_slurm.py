@@ -68,7 +68,7 @@ def cluster():
         _sh("stop.sh")
 
 
-def _snakemake(workdir: Path, *args: str, limit: int = 240) -> list[str]:
+def _snakemake(workdir: Path, *args: str, limit: int = 600) -> list[str]:
     return ["timeout", "-k", "10", str(limit), sys.executable, "-m", "snakemake", "--snakefile",
             str(REPO / "Snakefile"), "--configfile", str(workdir / "config.yaml"), "--workflow-profile", "none", *args]
 
@@ -90,7 +90,7 @@ def runs(cluster, digits_dir, tmp_path_factory):
     profiles = ["--profile", str(REPO / "profiles" / "slurm"), "--profile", str(SLURM / "profile")]
     cluster_run = subprocess.run(_snakemake(dirs["slurm"], *profiles), cwd=dirs["slurm"], env=env,
                                  capture_output=True, text=True)
-    local_out, _ = local.communicate(timeout=300)
+    local_out, _ = local.communicate(timeout=600)
     assert local.returncode == 0, f"local run failed:\n{local_out[-4000:]}"
     log = cluster_run.stdout + cluster_run.stderr
     assert cluster_run.returncode == 0, f"SLURM run failed ({cluster_run.returncode}):\n{log[-6000:]}"
