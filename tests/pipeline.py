@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-CODE_PARTS = ("Snakefile", "rules", "workflow_scripts", "foldwise", "profiles", "envs")
+CODE_PARTS = ("Snakefile", "rules", "workflow_scripts", "foldwise", "profiles", "envs", "report")
 
 TINY = {
     "seed": 1,
