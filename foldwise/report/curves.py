@@ -17,7 +17,7 @@ def plot_learning_curves(model: str, histories: list[str], runs: list[str], out:
         runs: each fold's ``metrics.json`` (its ``best_epoch`` and ``best_score`` are marked).
         out: the PNG or SVG to write.
     """
-    fig, axes = figure(1, 3, width=12, height=3.8)
+    fig, axes = figure(1, 3, width=10, height=3.6)
     metric_col = None
     for k, (hist_path, run_path) in enumerate(zip(histories, runs)):
         hist = pd.read_csv(hist_path)

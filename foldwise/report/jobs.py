@@ -25,7 +25,7 @@ def plot_jobs(labels: list[str], runs: list[str], out: str) -> None:
         ("samples_per_second", "training samples / s", "{:.0f}"),
         ("peak_gpu_memory_mb", "peak GPU memory (MiB)", "{:.0f}"),
     ]
-    fig, axes = figure(1, 3, width=12, height=0.32 * len(labels) + 1.8)
+    fig, axes = figure(1, 3, width=10, height=0.32 * len(labels) + 1.8)
     ypos = np.arange(len(labels))[::-1]
     for ax, (key, title, fmt) in zip(axes, panels):
         values = np.array([np.nan if r.get(key) is None else float(r[key]) for r in recs])
