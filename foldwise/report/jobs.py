@@ -25,7 +25,7 @@ def plot_jobs(labels: list[str], runs: list[str], out: str) -> None:
         ("samples_per_second", "training samples / s", "{:.0f}"),
         ("peak_gpu_memory_mb", "peak GPU memory (MiB)", "{:.0f}"),
     ]
-    fig, axes = figure(1, 3, width=10, height=0.32 * len(labels) + 1.8)
+    fig, axes = figure(1, 3, width=9.5, height=0.32 * len(labels) + 1.8)
     ypos = np.arange(len(labels))[::-1]
     for ax, (key, title, fmt) in zip(axes, panels):
         values = np.array([np.nan if r.get(key) is None else float(r[key]) for r in recs])
@@ -37,12 +37,15 @@ def plot_jobs(labels: list[str], runs: list[str], out: str) -> None:
             ax.text(0.5, 0.5, f"not measured\n(device: {', '.join(devices)})", ha="center", va="center",
                     transform=ax.transAxes, color="#6b7280")
             ax.set_xticks([])
+            ax.set_yticks([])
+            for side in ("left", "bottom"):
+                ax.spines[side].set_visible(False)
             continue
         ax.barh(ypos, np.nan_to_num(values), color=colors, height=0.65)
         top = np.nanmax(values)
         for y, v in zip(ypos, values):
             if not np.isnan(v):
-                ax.text(v + 0.01 * top, y, fmt.format(v), va="center", fontsize=8)
+                ax.text(v + 0.01 * top, y, f"{v:.1f}" if v < 10 else fmt.format(v), va="center", fontsize=8)
         ax.set_xlim(0, top * 1.25 if top > 0 else 1)
     total = sum(r.get("wall_seconds") or 0 for r in recs)
     fig.suptitle(f"Training jobs: {len(recs)} (model, fold) jobs, {total / 60:.1f} min of job time in all", fontsize=12)

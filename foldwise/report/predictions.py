@@ -41,7 +41,7 @@ def plot_confusion(name: str, oof: str, target_col: str, classes: list[str], tas
         pred = decisions(y, probs, task, report, multilabel)
         auc = [roc_auc_score(y[:, j], probs[:, j]) if 0 < y[:, j].sum() < len(y) else np.nan for j in range(k)]
         f1 = [f1_score(y[:, j], pred[:, j], zero_division=0) for j in range(k)]
-        fig, ax = figure(width=min(10, max(7, 0.6 * k + 3)), height=4.2)
+        fig, ax = figure(width=min(9.5, max(7, 0.6 * k + 3)), height=4.2)
         x = np.arange(k)
         ax.bar(x - 0.2, auc, width=0.4, color=color(0), label="ROC AUC")
         ax.bar(x + 0.2, f1, width=0.4, color=color(1), label="F1 at the submission's threshold")
@@ -54,7 +54,7 @@ def plot_confusion(name: str, oof: str, target_col: str, classes: list[str], tas
     pred = probs.argmax(1)
     cm = confusion_matrix(y, pred, labels=np.arange(k))
     norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    side = min(8.8, max(5.5, 0.5 * k + 2.5))
+    side = min(8.2, max(5.5, 0.5 * k + 2.5))
     fig, ax = figure(width=side + 1.2, height=side)
     im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     ax.grid(False)
@@ -91,7 +91,7 @@ def plot_recall(names: list[str], oofs: list[str], reports: list[str | None], ta
         rows.append(np.where(support > 0, hits / np.maximum(support, 1), np.nan))
     recall = np.array(rows)
     k = len(classes)
-    fig, ax = figure(width=min(10, max(7, 0.55 * k + 3)), height=0.45 * len(names) + 1.8)
+    fig, ax = figure(width=min(9.5, max(7, 0.55 * k + 3)), height=0.45 * len(names) + 1.8)
     im = ax.imshow(recall, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
     ax.grid(False)
     if k <= 30:
@@ -169,7 +169,7 @@ def plot_class_distribution(name: str, train_table: str, test: str, report: str 
         thr = thresholds_of(report, k) if report else np.full(k, 0.5)
         shares = [y_train.mean(0), pred_oof.mean(0), (p_test >= thr).mean(0)]
         ylabel = "share of rows with the label"
-    fig, ax = figure(width=min(10, max(8, 0.7 * k + 3)), height=4.2)
+    fig, ax = figure(width=min(9.5, max(8, 0.7 * k + 3)), height=4.2)
     x = np.arange(k)
     labels = ["train labels", f"{name}: OOF predictions", f"{name}: test predictions"]
     for i, (share, lab) in enumerate(zip(shares, labels)):
