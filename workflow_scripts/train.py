@@ -31,7 +31,7 @@ def main() -> None:
     )
     cfg, fold = TrainConfig.from_params(snakemake.params.settings), int(snakemake.wildcards.fold)
     # Live progress and (when MLFLOW_TRACKING_URI is set) experiment tracking: plumbing, outside code hashes.
-    hooks = [EpochProgress(cfg.model, fold, snakemake.log[0])]
+    hooks = [EpochProgress(cfg.model, fold, snakemake.log[0], cfg.epochs)]
     tracking = train_tracking(
         cfg.model, fold, snakemake.params.settings, sha256_json(dataclasses.asdict(cfg)), sha256_file(i.folds),
         artifacts=[o.weights, o.history, o.metrics],

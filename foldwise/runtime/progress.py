@@ -44,17 +44,18 @@ class EpochProgress:
         model: the model's name.
         fold: the fold.
         log_path: the job's log file; the status file goes beside it.
+        epochs: the epochs the job will train, when known.
         stream: where the per-epoch line goes (the job's stderr).
     """
 
-    def __init__(self, model: str, fold: int, log_path: str, stream: TextIO | None = None):
+    def __init__(self, model: str, fold: int, log_path: str, epochs: int | None = None, stream: TextIO | None = None):
         self.model, self.fold, self.log_path = model, fold, log_path
         self.path = status_path(log_path)
         self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.started = time.time()
         self.status: dict = {
-            "model": model, "fold": fold, "state": "running", "epoch": 0, "epochs": None, "pid": os.getpid(),
+            "model": model, "fold": fold, "state": "running", "epoch": 0, "epochs": epochs, "pid": os.getpid(),
             "host": socket.gethostname(), "log": log_path, "started": self.started,
         }
         self._write()
