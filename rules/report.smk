@@ -1,6 +1,19 @@
 # Figures and tables for `snakemake --report results/report.html`. Each is made by
 # its own small rule from files already in results/, so the report never retrains
 # anything and a figure is redrawn only when its inputs, params or code change.
+# They are light: on a cluster they run in the main process, not as jobs.
+
+
+localrules:
+    report_leaderboard,
+    plot_folds,
+    plot_curves,
+    plot_confusion,
+    plot_recall,
+    plot_calibration,
+    plot_classes,
+    plot_weights,
+    plot_jobs,
 
 
 rule report_leaderboard:

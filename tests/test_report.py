@@ -17,6 +17,7 @@ import pytest
 from foldwise.runtime.progress import EpochProgress, read_statuses, status_path
 
 from .browser import Browser, find_chromium
+from .pipeline import summarize
 
 # (category, subcategory, a label shown in the results table, what the shown file must contain)
 PARTS = [
@@ -113,7 +114,7 @@ def test_report_renders_in_chromium(report, tmp_path):
             shown = browser.wait_for("__fw.shown()")
             assert shown and shown["kind"] == kind, (category, subcategory, shown)
             if kind == "img":
-                assert 500 <= shown["width"] <= 1100, (subcategory, shown)  # readable, and fits beside the menu
+                assert 450 <= shown["width"] <= 900, (subcategory, shown)  # readable, and fits beside the menu
             else:
                 _, _, payload = shown["src"].partition(",")
                 page = base64.b64decode(payload).decode() if ";base64" in shown["src"] else urllib.parse.unquote(payload)
@@ -123,6 +124,43 @@ def test_report_renders_in_chromium(report, tmp_path):
         assert browser.errors == [], browser.errors
     if os.environ.get("FOLDWISE_REPORT_SCREENSHOT"):  # how docs/report.png is made
         shutil.copyfile(shots / "report-2-res.png", os.environ["FOLDWISE_REPORT_SCREENSHOT"])
+
+
+PREDICTION_FIGURES = {"plot_confusion", "plot_recall", "plot_calibration", "plot_classes"}
+BOARD_FIGURES = {"report_leaderboard", "plot_folds", "plot_confusion", "plot_classes"}
+
+
+@pytest.mark.parametrize(
+    "module, want",
+    [
+        ("foldwise/report/curves.py", {"plot_curves[res]", "plot_curves[cnx]"}),
+        ("foldwise/report/predictions.py", PREDICTION_FIGURES),
+        ("foldwise/report/board.py", {"report_leaderboard", "plot_folds"}),
+        ("foldwise/report/jobs.py", {"plot_jobs"}),
+        ("foldwise/runtime/progress.py", set()),
+        ("foldwise/runtime/experiments.py", set()),
+    ],
+)
+def test_figures_are_redrawn_only_when_their_code_changes(tiny_run, module, want):
+    path = tiny_run.code / module
+    original = path.read_text()
+    path.write_text(original + "\n\ndef _added_helper():\n    return 1\n")
+    try:
+        plan = summarize(tiny_run.plan(), figures=True)
+    finally:
+        path.write_text(original)
+    assert plan == (want | {"all"} if want else set())
+
+
+def test_an_ensemble_change_redraws_the_figures_that_read_it(tiny_run):
+    import yaml
+
+    cfg = yaml.safe_load((tiny_run.work / "config.yaml").read_text())
+    cfg["ensembles"]["hill"]["method"] = "equal"
+    tiny_run.write_config(cfg, "changed.yaml")
+    plan = summarize(tiny_run.plan(configfile="changed.yaml"), figures=True)
+    figures = {j for j in plan if j.startswith(("plot_", "report_"))}
+    assert figures == {"plot_weights[hill]", "plot_recall", "plot_calibration"} | BOARD_FIGURES
 
 
 def test_training_jobs_leave_a_status_beside_their_log(tiny_run):

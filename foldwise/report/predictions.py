@@ -19,12 +19,13 @@ from foldwise.report.common import color, figure, load_predictions, save, short,
 from foldwise.tasks import get_task
 
 
-def decisions(y: np.ndarray, probs: np.ndarray, task: str, report: str | None, multilabel: dict) -> np.ndarray:
+def decisions(y: np.ndarray, probs: np.ndarray, task: str, report: str | None, multilabel: dict,
+              classes: list[str]) -> np.ndarray:
     """Predicted classes ``(N,)`` (multiclass arg-max) or 0/1 labels ``(N, L)`` (multilabel)."""
     if task == "multiclass":
         return probs.argmax(1)
     if report:
-        thr = thresholds_of(report, probs.shape[1])
+        thr = thresholds_of(report, classes)
     elif multilabel.get("threshold") == "fixed":
         thr = np.full(probs.shape[1], float(multilabel.get("fixed_threshold", 0.5)))
     else:
@@ -38,7 +39,7 @@ def plot_confusion(name: str, oof: str, target_col: str, classes: list[str], tas
     y, probs = load_predictions(oof, target_col, classes, task)
     k = len(classes)
     if task == "multilabel":
-        pred = decisions(y, probs, task, report, multilabel)
+        pred = decisions(y, probs, task, report, multilabel, classes)
         auc = [roc_auc_score(y[:, j], probs[:, j]) if 0 < y[:, j].sum() < len(y) else np.nan for j in range(k)]
         f1 = [f1_score(y[:, j], pred[:, j], zero_division=0) for j in range(k)]
         fig, ax = figure(width=min(9.5, max(7, 0.6 * k + 3)), height=4.2)
@@ -82,7 +83,7 @@ def plot_recall(names: list[str], oofs: list[str], reports: list[str | None], ta
     rows = []
     for name, path, report in zip(names, oofs, reports):
         y, probs = load_predictions(path, target_col, classes, task)
-        pred = decisions(y, probs, task, report, multilabel)
+        pred = decisions(y, probs, task, report, multilabel, classes)
         if task == "multiclass":
             hits = np.bincount(y[pred == y], minlength=len(classes))
             support = np.bincount(y, minlength=len(classes))
@@ -165,8 +166,8 @@ def plot_class_distribution(name: str, train_table: str, test: str, report: str 
         shares = [np.bincount(v, minlength=k) / max(1, len(v)) for v in (y_train, p_oof.argmax(1), p_test.argmax(1))]
         ylabel = "share of rows"
     else:
-        pred_oof = decisions(y_oof, p_oof, task, report, multilabel)
-        thr = thresholds_of(report, k) if report else np.full(k, 0.5)
+        pred_oof = decisions(y_oof, p_oof, task, report, multilabel, classes)
+        thr = thresholds_of(report, classes)
         shares = [y_train.mean(0), pred_oof.mean(0), (p_test >= thr).mean(0)]
         ylabel = "share of rows with the label"
     fig, ax = figure(width=min(9.5, max(8, 0.7 * k + 3)), height=4.2)
