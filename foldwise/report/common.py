@@ -84,3 +84,11 @@ def short(label: str, width: int = 14) -> str:
     """A class label cut to ``width`` characters for tick labels."""
     label = str(label)
     return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def class_ticks(ax, labels: list[str], width: int = 12) -> None:
+    """Class names on the x axis, cut to ``width`` characters and slanted when they would collide."""
+    names = [short(c, width) for c in labels]
+    crowded = sum(len(n) + 2 for n in names) > 7 * ax.figure.get_figwidth()  # ~7 tick characters per inch
+    ax.set_xticks(range(len(names)), names, rotation=35 if crowded else 0, ha="right" if crowded else "center",
+                  rotation_mode="anchor")

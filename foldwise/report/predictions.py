@@ -15,7 +15,7 @@ from sklearn.metrics import confusion_matrix, f1_score, roc_auc_score
 
 from foldwise.metrics import tune_thresholds
 from foldwise.oof import prob_columns
-from foldwise.report.common import color, figure, load_predictions, save, short, thresholds_of
+from foldwise.report.common import class_ticks, color, figure, load_predictions, save, short, thresholds_of
 from foldwise.tasks import get_task
 
 
@@ -42,14 +42,19 @@ def plot_confusion(name: str, oof: str, target_col: str, classes: list[str], tas
         pred = decisions(y, probs, task, report, multilabel, classes)
         auc = [roc_auc_score(y[:, j], probs[:, j]) if 0 < y[:, j].sum() < len(y) else np.nan for j in range(k)]
         f1 = [f1_score(y[:, j], pred[:, j], zero_division=0) for j in range(k)]
-        fig, ax = figure(width=min(9.5, max(7, 0.6 * k + 3)), height=4.2)
+        fig, ax = figure(width=min(9.5, max(8, 0.6 * k + 3)), height=4.2)
         x = np.arange(k)
-        ax.bar(x - 0.2, auc, width=0.4, color=color(0), label="ROC AUC")
-        ax.bar(x + 0.2, f1, width=0.4, color=color(1), label="F1 at the submission's threshold")
-        ax.set_xticks(x, [short(c) for c in classes], rotation=45 if k > 8 else 0, ha="right" if k > 8 else "center")
-        ax.set_ylim(0, 1.05)
-        ax.legend(loc="lower left")
-        ax.set_title(f"{name} (best submission): per-label ROC AUC and F1 on OOF predictions")
+        for shift, values, col, lab in ((-0.2, auc, color(0), "ROC AUC"), (0.2, f1, color(1), "F1 at the threshold")):
+            ax.bar(x + shift, values, width=0.4, color=col, label=lab)
+            if k <= 20:
+                for xi, v in zip(x + shift, values):
+                    if not np.isnan(v):
+                        ax.text(xi, v + 0.01, f"{v:.2f}", ha="center", va="bottom", fontsize=7)
+        class_ticks(ax, classes)
+        ax.set_ylim(0, 1.1)
+        ax.grid(axis="x", alpha=0)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.set_title(f"{name} (best submission): ROC AUC and F1 per label, OOF")
         save(fig, out)
         return
     pred = probs.argmax(1)
@@ -100,7 +105,7 @@ def plot_recall(names: list[str], oofs: list[str], reports: list[str | None], ta
             for j in range(k):
                 if not np.isnan(recall[i, j]):
                     ax.text(j, i, f"{recall[i, j]:.2f}", ha="center", va="center", fontsize=8)
-    ax.set_xticks(np.arange(k), [short(c, 10) for c in classes], rotation=90 if k > 12 else 0)
+    class_ticks(ax, classes, 10)
     ax.set_yticks(np.arange(len(names)), names)
     ax.set_xlabel("class" if task == "multiclass" else "label")
     fig.colorbar(im, ax=ax, shrink=0.9, label="recall")
@@ -175,7 +180,7 @@ def plot_class_distribution(name: str, train_table: str, test: str, report: str 
     labels = ["train labels", f"{name}: OOF predictions", f"{name}: test predictions"]
     for i, (share, lab) in enumerate(zip(shares, labels)):
         ax.bar(x + (i - 1) * 0.27, share, width=0.27, color=["#9ca3af", color(0), color(1)][i], label=lab)
-    ax.set_xticks(x, [short(c, 10) for c in classes], rotation=45 if k > 10 else 0, ha="right" if k > 10 else "center")
+    class_ticks(ax, classes)
     ax.set_ylabel(ylabel)
     ax.grid(axis="x", alpha=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
