@@ -293,10 +293,10 @@ def report_outputs():
         f"{REPORT}/leaderboard.html",
         f"{REPORT}/fold_scores.png",
         *expand(f"{REPORT}/curves/{{model}}.png", model=MODELS),
-        f"{REPORT}/confusion.png",
+        *([f"{REPORT}/confusion.png"] if SUBMISSIONS else []),  # of the best submission
         f"{REPORT}/recall.png",
         f"{REPORT}/calibration.png",
-        f"{REPORT}/classes.png",
+        *([f"{REPORT}/classes.png"] if SUBMISSIONS else []),
         *expand(f"{REPORT}/weights/{{ensemble}}.png", ensemble=ENSEMBLES),
         f"{REPORT}/jobs.png",
     ]
