@@ -104,7 +104,9 @@ def plot_recall(names: list[str], oofs: list[str], reports: list[str | None], ta
         for i in range(len(names)):
             for j in range(k):
                 if not np.isnan(recall[i, j]):
-                    ax.text(j, i, f"{recall[i, j]:.2f}", ha="center", va="center", fontsize=8)
+                    dark = recall[i, j] < 0.2 or recall[i, j] > 0.85  # the ends of the colour map
+                    ax.text(j, i, f"{recall[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                            color="white" if dark else "#111827")
     class_ticks(ax, classes, 10)
     ax.set_yticks(np.arange(len(names)), names)
     ax.set_xlabel("class" if task == "multiclass" else "label")
