@@ -18,17 +18,20 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/python -m foldwise.demo digits data/digits
 	time $(SNAKEMAKE) --cores all --resources gpu=1
+	$(SNAKEMAKE) --report results/report.html
 	$(BIN)/python -m foldwise.demo report results
 
 # The other two demos run in their own directories under runs/ (results/ there).
 demo-multilabel: setup
 	$(BIN)/python -m foldwise.demo multilabel-digits runs/multilabel/data/multilabel_digits
 	time $(SNAKEMAKE) --cores all --resources gpu=1 --directory runs/multilabel --configfile configs/multilabel_digits.yaml
+	$(SNAKEMAKE) --directory runs/multilabel --configfile configs/multilabel_digits.yaml --report results/report.html
 	$(BIN)/python -m foldwise.demo report runs/multilabel/results
 
 demo-sensor: setup
 	$(BIN)/python -m foldwise.demo basicmotions runs/sensor/data/basicmotions
 	time $(SNAKEMAKE) --cores all --resources gpu=1 --directory runs/sensor --configfile configs/basicmotions.yaml
+	$(SNAKEMAKE) --directory runs/sensor --configfile configs/basicmotions.yaml --report results/report.html
 	$(BIN)/python -m foldwise.demo report runs/sensor/results
 
 test: setup

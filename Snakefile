@@ -10,6 +10,9 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 ##### helpers and config validation #####
 
 
@@ -23,6 +26,7 @@ rule all:
     default_target: True
     input:
         final_outputs(),
+        report_outputs(),
 
 
 ##### stages #####
@@ -33,3 +37,4 @@ include: "rules/folds.smk"
 include: "rules/train.smk"
 include: "rules/ensemble.smk"
 include: "rules/submit.smk"
+include: "rules/report.smk"

@@ -238,3 +238,65 @@ def final_outputs():
         "results/leaderboard.csv",
         *expand("results/submissions/{name}.csv", name=SUBMISSIONS),
     ]
+
+
+##### report: figures and tables for `snakemake --report` (rules/report.smk) #####
+
+
+REPORT = "results/report"
+
+
+def entry_prediction(name, key):
+    """The OOF or test predictions file of one model or ensemble."""
+    if name in config["models"]:
+        return f"results/{key}/{name}.parquet"
+    return f"results/ensembles/{name}/{key}.parquet"
+
+
+def entries_predictions(key):
+    """Input function: the OOF or test file of every model and ensemble."""
+
+    def inner(wildcards):
+        return [entry_prediction(n, key) for n in MODELS + ENSEMBLES]
+
+    return inner
+
+
+def submitted_predictions(key):
+    """Input function: the OOF or test file of every submitted model or ensemble."""
+
+    def inner(wildcards):
+        return [entry_prediction(n, key) for n in SUBMISSIONS]
+
+    return inner
+
+
+def report_params(wildcards):
+    """What the prediction figures depend on besides their input files."""
+    return {
+        "entries": MODELS + ENSEMBLES,
+        "submissions": SUBMISSIONS,
+        "target_col": config["data"]["target_col"],
+        "task": config["task"],
+        "multilabel": config["multilabel"],
+    }
+
+
+def job_labels(wildcards):
+    """One `model/fold` label per training job, in the order of the jobs figure's inputs."""
+    return [f"{m}/fold{k}" for m in MODELS for k in FOLDS]
+
+
+def report_outputs():
+    """The report's figures and tables: a normal run makes them, `--report` only assembles."""
+    return [
+        f"{REPORT}/leaderboard.html",
+        f"{REPORT}/fold_scores.png",
+        *expand(f"{REPORT}/curves/{{model}}.png", model=MODELS),
+        *([f"{REPORT}/confusion.png"] if SUBMISSIONS else []),  # of the best submission
+        f"{REPORT}/recall.png",
+        f"{REPORT}/calibration.png",
+        *([f"{REPORT}/classes.png"] if SUBMISSIONS else []),
+        *expand(f"{REPORT}/weights/{{ensemble}}.png", ensemble=ENSEMBLES),
+        f"{REPORT}/jobs.png",
+    ]

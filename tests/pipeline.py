@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-CODE_PARTS = ("Snakefile", "rules", "workflow_scripts", "foldwise", "profiles", "envs")
+CODE_PARTS = ("Snakefile", "rules", "workflow_scripts", "foldwise", "profiles", "envs", "report")
 
 TINY = {
     "seed": 1,
@@ -87,6 +87,13 @@ def parse_plan(text: str) -> list[tuple[str, dict]]:
     return sorted(jobs, key=lambda j: (j[0], sorted(j[1].items())))
 
 
-def summarize(plan: list[tuple[str, dict]]) -> set[str]:
-    """A plan as strings like ``train[res,0]`` for readable assertions."""
-    return {f"{rule}[{','.join(wc.values())}]" if wc else rule for rule, wc in plan}
+FIGURE_RULES = ("plot_", "report_")  # the report's figures (rules/report.smk), checked in tests/test_report.py
+
+
+def summarize(plan: list[tuple[str, dict]], figures: bool = False) -> set[str]:
+    """A plan as strings like ``train[res,0]`` for readable assertions; report figures only with ``figures``."""
+    return {
+        f"{rule}[{','.join(wc.values())}]" if wc else rule
+        for rule, wc in plan
+        if figures or not rule.startswith(FIGURE_RULES)
+    }

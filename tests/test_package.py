@@ -14,7 +14,7 @@ from .pipeline import REPO, TINY, parse_plan
 
 pytestmark = pytest.mark.workflow
 
-WORKFLOW_PARTS = ("Snakefile", "rules", "workflow_scripts", "profiles", "envs")
+WORKFLOW_PARTS = ("Snakefile", "rules", "workflow_scripts", "profiles", "envs", "report")
 
 
 @pytest.fixture(scope="module")

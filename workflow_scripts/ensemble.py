@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from foldwise.io import load_classes
 from foldwise.ensemble import run_ensemble
+from foldwise.runtime.experiments import track_ensemble
 from foldwise.runtime.process import run_step
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ def main() -> None:
         out_oof=o.oof, out_test=o.test, out_weights=o.weights, out_scores=o.scores,
         task=p.task,
     )
+    track_ensemble(snakemake.wildcards.ensemble, p.settings, o.weights, o.scores)  # MLflow, when set up
 
 
 run_step(snakemake.log[0], main)

@@ -14,7 +14,11 @@ GPU = claim_gpu()  # one device per job, held until the process ends; before CUD
 
 
 def main() -> None:
-    from foldwise.io import write_json
+    import dataclasses
+
+    from foldwise.io import sha256_file, sha256_json, write_json
+    from foldwise.runtime.experiments import train_tracking
+    from foldwise.runtime.progress import EpochProgress
     from foldwise.runtime.provenance import run_manifest
     from foldwise.train.fold import FoldPaths, train_fold
     from foldwise.train.settings import TrainConfig
@@ -25,11 +29,26 @@ def main() -> None:
         train_table=i.table, classes=i.classes, folds=i.folds, train_cache=i.train_cache,
         oof=o.oof, history=o.history, weights=o.weights, checkpoint_dir=snakemake.params.checkpoint_dir,
     )
-    cfg = TrainConfig.from_params(snakemake.params.settings)
-    summary = train_fold(
-        cfg, paths, int(snakemake.wildcards.fold), snakemake.params.target_col, snakemake.threads, snakemake.params.code
+    cfg, fold = TrainConfig.from_params(snakemake.params.settings), int(snakemake.wildcards.fold)
+    # Live progress and (when MLFLOW_TRACKING_URI is set) experiment tracking: plumbing, outside code hashes.
+    hooks = [EpochProgress(cfg.model, fold, snakemake.log[0], cfg.epochs)]
+    tracking = train_tracking(
+        cfg.model, fold, snakemake.params.settings, sha256_json(dataclasses.asdict(cfg)), sha256_file(i.folds),
+        artifacts=[o.weights, o.history, o.metrics],
     )
-    write_json(o.metrics, {**summary, "manifest": run_manifest(snakemake.params.settings, summary["device"])})
+    hooks += [tracking] if tracking else []
+    try:
+        summary = train_fold(
+            cfg, paths, fold, snakemake.params.target_col, snakemake.threads, snakemake.params.code,
+            on_epoch=lambda row: [hook(row) for hook in hooks],
+        )
+        write_json(o.metrics, {**summary, "manifest": run_manifest(snakemake.params.settings, summary["device"])})
+    except BaseException:
+        for hook in hooks:
+            hook.finish(failed=True)
+        raise
+    for hook in hooks:
+        hook.finish(summary)
 
 
 run_step(snakemake.log[0], main)

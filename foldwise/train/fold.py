@@ -15,6 +15,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,8 @@ class FoldPaths:
 
 
 def train_fold(
-    cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1, code_version: str = ""
+    cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1, code_version: str = "",
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> dict:
     """Train ``cfg`` on one fold and write its predictions.
 
@@ -61,6 +63,9 @@ def train_fold(
         target_col: name of the target column written in the OOF file.
         threads: CPU threads for torch.
         code_version: hash of the package code; a checkpoint made by other code is not resumed.
+        on_epoch: called after each epoch's log line with that epoch's history row plus
+            ``epochs``, ``metric``, ``improved``, ``best_epoch`` and ``best_score`` (live
+            progress, experiment tracking); it must not change anything the job computes.
 
     Returns:
         A summary dict: best epoch, best score, epochs run, seconds, samples/s.
@@ -179,6 +184,9 @@ def train_fold(
             cfg.model, fold, epoch, cfg.epochs, row["train_loss"], valid_loss, cfg.metric, score,
             " *" if improved else "", row["lr"], row["seconds"],
         )
+        if on_epoch is not None:
+            on_epoch({**row, "epochs": cfg.epochs, "metric": cfg.metric, "improved": improved,
+                      "best_epoch": state["best_epoch"], "best_score": state["best_score"]})
 
     meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": cfg.model, "fold": str(fold)}
     _write_oof(paths.oof, table, va_idx, fold, target_col, classes, state["best_valid"].numpy(), meta)
