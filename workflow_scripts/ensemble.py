@@ -2,12 +2,15 @@
 
 from typing import TYPE_CHECKING
 
-from foldwise.ensemble.run import run_ensemble
-from foldwise.io import load_classes
-from foldwise.runtime.process import run_step
+from foldwise.runtime.process import configure_threads, run_step
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
+
+configure_threads(snakemake.threads)  # before numpy loads its BLAS: threads that spin slow a shared machine
+
+from foldwise.ensemble.run import run_ensemble  # noqa: E402
+from foldwise.io import load_classes  # noqa: E402
 
 
 def main() -> None:

@@ -149,6 +149,17 @@ class Rank(Combiner):
         return _renormalise(s) if self.multiclass else s
 
 
+def weighted_sum(w: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``sum_i w_i z_i`` ``(N, K)``, member by member: each row's value does not depend on which other
+    rows are in ``z`` (a BLAS product may round differently on a subset), so a blend predicts a row the
+    same in nested fitting as on all rows."""
+    out = w[0] * z[0]
+    for wi, zi in zip(w[1:], z[1:]):
+        if wi:
+            out += wi * zi
+    return out
+
+
 COMBINERS: dict[str, type[Combiner]] = {c.name: c for c in (Mean, Geometric, Power, Rank)}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from foldwise.ensemble.combiners import EPS, get_combiner
+from foldwise.ensemble.combiners import EPS, get_combiner, weighted_sum
 from foldwise.ensemble.nested import NestedFitMixin
 from foldwise.metrics import get_metric
 
@@ -69,7 +69,7 @@ class WeightedSoftVoting(NestedFitMixin):
         return self._combiner().prepare(probs)
 
     def _predict_prepared(self, z):
-        return self._combiner().output(np.tensordot(self.weights_, z, 1))
+        return self._combiner().output(weighted_sum(self.weights_, z))
 
     def _fit_prepared(self, z, y):
         comb = self._combiner()
@@ -96,7 +96,7 @@ class WeightedSoftVoting(NestedFitMixin):
         else:
             w = self._optimize(z, y, metric, comb)
         w = w / w.sum()
-        blend = comb.output(np.tensordot(w, z, 1))
+        blend = comb.output(weighted_sum(w, z))
         loss = metric.loss(y, blend)
         if self.method in FITTED:
             # Never worse on OOF than the best single member.
