@@ -369,7 +369,9 @@ def stacker_problem(learner: str, params: dict) -> tuple[str, str] | None:
         valid = None
     unknown = [k for k in params if valid is not None and k not in valid]
     if unknown:
-        hints = [f"'{k}'{_did_you_mean(k, valid, 1)}" for k in unknown]
+        same = {v.lower(): v for v in valid}
+        hints = [f"'{k}'" + (f" (did you mean '{same[k.lower()]}'?)" if k.lower() in same else _did_you_mean(k, valid, 1))
+                 for k in unknown]
         return "stacker_params", f"{learner} has no parameter {', '.join(hints)}; valid: {', '.join(valid)}"
     try:
         cls(**params)
