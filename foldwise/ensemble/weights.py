@@ -80,8 +80,8 @@ class WeightedSoftVoting(NestedFitMixin):
         fast = comb.name == "mean" and self.objective == "log_loss" and y.ndim == 1
         rows = np.arange(len(y))
         if fast:  # the metric's own formula, from each member's true-class probability and clipped row sum
-            q = z[:, rows, y]
-            losses = -np.mean(np.log(np.maximum(q, EPS) / np.maximum(z, EPS).sum(axis=2)), axis=1)
+            clipped_sums = np.array([np.maximum(zi, EPS).sum(axis=1) for zi in z])  # member by member: no (M, N, K) copy
+            losses = -np.mean(np.log(np.maximum(z[:, rows, y], EPS) / clipped_sums), axis=1)
         else:
             losses = np.array([metric.loss(y, comb.output(zi)) for zi in z])
         self.member_scores_ = -losses if metric.greater_is_better else losses
@@ -120,7 +120,7 @@ class WeightedSoftVoting(NestedFitMixin):
 
             def fun(w):
                 p = np.maximum(w @ q, EPS)
-                return -np.mean(np.log(p)), -(q / p).mean(axis=1)
+                return -np.mean(np.log(p)), -(q @ (1 / p)) / len(p)  # a matrix-vector product, no (M, N) temporary
 
         elif self.objective == "log_loss":
             # Smooth in w: the combiner's exact gradient, d loss/d w_i = sum(Z_i * d loss/d S).
