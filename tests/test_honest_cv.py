@@ -256,3 +256,14 @@ def test_submissions_best_alone_or_in_a_list():
     assert submission_names(cfg) == ["e"] and wants_best_submission(cfg)
     cfg = validate(copy.deepcopy({**BASE, "models": {"best": {"backbone": "resnet10t"}}, "ensembles": {}}))
     assert submission_names(cfg) == ["best"] and not wants_best_submission(cfg)  # null: a model named best is fine
+
+
+def test_the_demo_report_names_the_best_by_honest_cv(boards, tmp_path):
+    from foldwise.demo import report
+
+    board = build_leaderboard(boards)
+    board.insert(8, "holdout", [0.9, 0.88, 0.87, 0.86])
+    (tmp_path / "results").mkdir()
+    board.to_csv(tmp_path / "results" / "leaderboard.csv", index=False)
+    assert report(tmp_path / "results").endswith(
+        "best by honest CV: equal (ensemble, no_fitting); held-back solution accuracy: 0.9000")
