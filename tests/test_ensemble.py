@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from foldwise.ensemble import WeightedSoftVoting
+from foldwise.ensemble import COMBINERS, Stacker, WeightedSoftVoting, get_combiner, load_learner
 from foldwise.metrics import get_metric
 
 
@@ -134,8 +134,6 @@ def test_equal_and_given_weights_are_kept_even_when_worse_than_a_member(rng, tas
 
 # ----- combiners --------------------------------------------------------------------------------------------
 
-
-from foldwise.ensemble import COMBINERS, Stacker, get_combiner, load_learner  # noqa: E402
 
 
 def test_combiners_by_hand():
