@@ -224,20 +224,24 @@ def _metrics_and_losses(ctx: Context) -> Iterator[Problem]:
 
 
 class Reference(NamedTuple):
-    """A config field by which an entry names other entries (or, with section None, a top-level list)."""
+    """A config field by which an entry names other entries (or, with section None, a top-level list).
+
+    ``special``: words the field accepts besides entry names (``best`` in submissions).
+    """
 
     section: str | None
     field: str
     targets: tuple[str, ...]
     allow_empty: bool = False
+    special: tuple[str, ...] = ()
 
 
 # Sections whose entries share one namespace (wildcards, submissions, the leaderboard). A model-to-model
 # reference (a teacher, a stacker's inputs) is one more Reference line; cycles are found generically.
 NAMED_SECTIONS = ("models", "ensembles")
 REFERENCES = (
-    Reference("ensembles", "members", ("models",)),
-    Reference(None, "submissions", ("models", "ensembles"), allow_empty=True),
+    Reference("ensembles", "members", ("models", "ensembles")),  # ensembles of ensembles: cycles checked
+    Reference(None, "submissions", ("models", "ensembles"), allow_empty=True, special=("best",)),
 )
 _SINGULAR = {"models": "a model", "ensembles": "an ensemble"}
 
@@ -265,6 +269,11 @@ def reference_problems(config: dict, references: tuple[Reference, ...] = REFEREN
             for i, target in enumerate(names):
                 if target in names[:i]:
                     out.append(problem(key, f"'{target}' is listed twice"))
+                elif target in ref.special and target in owner:
+                    out.append(problem(key, f"'{target}' is ambiguous: {_SINGULAR[owner[target]]} has that name; "
+                                            f"rename {owner[target]}.{target}"))
+                elif target in ref.special:
+                    continue
                 elif target not in valid:
                     what = " or ".join(_SINGULAR.get(s, s) for s in ref.targets)
                     out.append(problem(key, f"'{target}' is not {what}{_did_you_mean(target, valid)}; "
@@ -315,6 +324,70 @@ def _ensemble_weights(ctx: Context) -> Iterator[Problem]:
         elif weights is not None:
             yield problem(key, f"used only by method 'given' (the method is '{ens.get('method')}'); "
                                "set method: given or remove the weights")
+
+
+def _unused(ctx: Context, path: tuple[str, ...], used: bool, by: str, now: str) -> Iterator[Problem]:
+    """A key the user set although the setting it belongs to (``by``, now ``now``) is off: it would be ignored."""
+    if ctx.user_set(*path) and not used:
+        yield problem(".".join(path), f"used only by {by} (it is '{now}'); set it or remove this key")
+
+
+def _ensemble_settings(ctx: Context) -> Iterator[Problem]:
+    metric = ctx.config["metric"]
+    for name, ens in ctx.config["ensembles"].items():
+        method, combiner, key = ens["method"], ens["combiner"], f"ensembles.{name}"
+        stack = method == "stack"
+        if stack and combiner != "mean":
+            yield problem(f"{key}.combiner", "not used by method 'stack' (its learner combines the members); "
+                                             "remove it or choose another method")
+        if not stack:
+            yield from _unused(ctx, ("ensembles", name, "power"), combiner == "power", "combiner: power", combiner)
+        for field in ("stacker", "stacker_params"):
+            yield from _unused(ctx, ("ensembles", name, field), stack, "method: stack", method)
+        if combiner == "rank" and not stack:
+            for what, value in ((f"{key}.objective", ens["objective"]), ("metric", metric)):
+                if value == "log_loss":
+                    yield problem(what, f"log_loss cannot score ranks (ensemble '{name}' has combiner: rank); "
+                                        "use an order-based metric such as roc_auc")
+        if stack:
+            msg = stacker_problem(ens["stacker"], ens["stacker_params"])
+            if msg:
+                yield problem(f"{key}.{msg[0]}", msg[1])
+
+
+def stacker_problem(learner: str, params: dict) -> tuple[str, str] | None:
+    """(field, why) when ``learner`` cannot be imported or refuses ``params``; None when it builds."""
+    from foldwise.ensemble.stacking import load_learner
+
+    try:
+        cls = load_learner(learner)
+    except ValueError as exc:
+        return "stacker", str(exc)
+    try:
+        valid = sorted(cls().get_params())
+    except Exception:  # noqa: BLE001 - a learner that cannot be built without arguments: try the params
+        valid = None
+    unknown = [k for k in params if valid is not None and k not in valid]
+    if unknown:
+        same = {v.lower(): v for v in valid}
+        hints = [f"'{k}'" + (f" (did you mean '{same[k.lower()]}'?)" if k.lower() in same else _did_you_mean(k, valid, 1))
+                 for k in unknown]
+        return "stacker_params", f"{learner} has no parameter {', '.join(hints)}; valid: {', '.join(valid)}"
+    try:
+        cls(**params)
+    except (TypeError, ValueError) as exc:
+        return "stacker_params", f"{learner} refuses {params}: {exc}"
+    return None
+
+
+def _epoch_selection(ctx: Context) -> Iterator[Problem]:
+    for name, model in ctx.config["models"].items():
+        select = model.get("select_epoch", "best")
+        if select == "last" and model.get("patience") is not None:
+            yield problem(f"models.{name}.patience",
+                          "early stopping watches the validation rows, which select_epoch: last keeps out of "
+                          "every choice; use select_epoch: inner (early stopping on an inner split) or remove it")
+        yield from _unused(ctx, ("models", name, "inner_fraction"), select == "inner", "select_epoch: inner", select)
 
 
 def _task_settings(ctx: Context) -> Iterator[Problem]:
@@ -431,7 +504,8 @@ def _templates(data: dict, root: Path, heads: dict) -> Iterator[Problem]:
 
 Check = Callable[[Context], Iterable[Problem]]
 CONFIG_CHECKS: tuple[Check, ...] = (
-    _models_defined, _metrics_and_losses, _backbones, _references, _ensemble_weights, _task_settings, _kind_settings,
+    _models_defined, _metrics_and_losses, _backbones, _references, _ensemble_weights, _ensemble_settings,
+    _epoch_selection, _task_settings, _kind_settings,
 )
 FILE_CHECKS: tuple[Check, ...] = (_pretrained, _data_files)
 

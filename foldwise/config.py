@@ -128,11 +128,24 @@ def ensemble_members(config: dict, name: str) -> list[str]:
     return list(config["models"]) if members is None else list(members)
 
 
+BEST = "best"  # submissions: best -> results/submissions/best.csv, picked by honest CV
+
+
+def _requested_submissions(config: dict) -> list[str]:
+    value = config["submissions"]
+    return [value] if isinstance(value, str) else list(value)
+
+
 def submission_names(config: dict) -> list[str]:
-    """Models and ensembles that get a submission file."""
-    if config["submissions"] is not None:
-        return list(config["submissions"])
-    return list(config["models"]) + list(config["ensembles"])
+    """Models and ensembles that get a submission file of their own (not ``best``)."""
+    if config["submissions"] is None:
+        return list(config["models"]) + list(config["ensembles"])
+    return [n for n in _requested_submissions(config) if n != BEST]
+
+
+def wants_best_submission(config: dict) -> bool:
+    """Whether ``submissions`` asks for ``best``: the model or ensemble with the best honest CV."""
+    return config["submissions"] is not None and BEST in _requested_submissions(config)
 
 
 def model_settings(config: dict, name: str) -> dict[str, Any]:

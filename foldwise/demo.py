@@ -168,8 +168,10 @@ def report(results: str | Path = "results") -> str:
     shown = board.drop(columns=[c for c in board.columns if c.endswith("sha256")])
     text = shown.to_string(index=False, float_format=lambda v: f"{v:.4f}")
     if "holdout" in board and board["holdout"].notna().any():
-        best = board.iloc[0]
-        text += f"\n\nbest by CV: {best['name']} ({best['kind']}); held-back solution {best['metric']}: {best['holdout']:.4f}"
+        best = board.iloc[0]  # the leaderboard is sorted by honest CV
+        how = f", {best['honest_by']}" if "honest_by" in board else ""
+        text += (f"\n\nbest by honest CV: {best['name']} ({best['kind']}{how}); "
+                 f"held-back solution {best['metric']}: {best['holdout']:.4f}")
     return text
 
 

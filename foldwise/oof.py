@@ -1,7 +1,9 @@
 """Gather a model's per-fold predictions into its OOF and test files, with CV scores.
 
 OOF file (``results/oof/{model}.parquet``): ``id, fold, <target>, prob_<class>...``,
-one row per training row in training-table order. Test file
+one row per training row in training-table order (each fold at its selected
+epoch; the last epoch's predictions, which the fold files also carry, are only
+scored: ``cv_last_epoch`` in the scores). Test file
 (``results/test/{model}.parquet``): ``id, prob_<class>...``, the mean over folds.
 Both carry the SHA-256 of ``folds.pkl`` and of the model's config in their
 parquet metadata.
@@ -39,6 +41,21 @@ def fold_scores(
     return {"metric": metric_name, "task": task, "cv": metric(y, probs), "folds": per_fold}
 
 
+# select_epoch -> where the model's honest CV comes from (see foldwise.leaderboard.HONEST_BY)
+HONEST_BY = {"best": "last_epoch", "last": "fixed_epochs", "inner": "inner_split"}
+LAST_PREFIX = "last_epoch_"  # the fold files' columns of the last epoch's probabilities
+
+
+def _last_epoch_scores(oof, target_col, classes, metric, task) -> dict:
+    """``cv_last_epoch`` and ``folds_last_epoch``: the scores of each fold's last epoch (empty without them)."""
+    last_cols = [c for c in oof.columns if c.startswith(LAST_PREFIX)]
+    if not last_cols:  # fold files written before the last epoch was recorded
+        return {}
+    last = oof.drop(columns=prob_columns(oof)).rename(columns={c: "prob_" + c[len(LAST_PREFIX):] for c in last_cols})
+    at_last = fold_scores(last, target_col, classes, metric, task)
+    return {"cv_last_epoch": at_last["cv"], "folds_last_epoch": at_last["folds"]}
+
+
 def gather_model(
     name: str,
     fold_oofs: list[str],
@@ -74,6 +91,9 @@ def gather_model(
             f"{(counts > 1).sum()} have several; every row must be predicted exactly once"
         )
     oof = oof.sort_values("row").drop(columns="row").reset_index(drop=True)
+    select_epoch = metas[0].get("select_epoch", "best")
+    last_scores = _last_epoch_scores(oof, target_col, classes, metric, task)
+    oof = oof.drop(columns=[c for c in oof.columns if c.startswith(LAST_PREFIX)])
     tests = [pd.read_parquet(p) for p in fold_tests]
     for t in tests[1:]:
         if not t["id"].equals(tests[0]["id"]):
@@ -85,8 +105,11 @@ def gather_model(
     write_parquet(oof, out_oof, meta)
     write_parquet(test, out_test, meta)
     scores = {"name": name, "kind": "model", **fold_scores(oof, target_col, classes, metric, task), **meta}
+    scores.update(last_scores, select_epoch=select_epoch, honest_by=HONEST_BY[select_epoch])
+    scores["cv_honest"] = scores.get("cv_last_epoch") if select_epoch == "best" else scores["cv"]
     write_json(out_scores, scores)
-    log.info("%s: CV %s %.5f (folds: %s)", name, metric, scores["cv"], ", ".join(f"{s:.4f}" for s in scores["folds"]))
+    log.info("%s: CV %s %.5f (folds: %s); at the last epoch %s", name, metric, scores["cv"],
+             ", ".join(f"{s:.4f}" for s in scores["folds"]), scores.get("cv_last_epoch"))
     return scores
 
 
@@ -106,8 +129,8 @@ def write_model_manifest(run_files: list[str], out: str) -> dict:
         "folds": [
             {
                 k: r.get(k)
-                for k in ("device", "best_epoch", "best_score", "epochs_run", "train_seconds", "wall_seconds",
-                          "samples_per_second", "peak_gpu_memory_mb")
+                for k in ("device", "select_epoch", "best_epoch", "best_score", "epochs_run", "train_seconds",
+                          "wall_seconds", "samples_per_second", "peak_gpu_memory_mb")
             }
             for r in runs
         ],

@@ -224,3 +224,30 @@ def decision_thresholds(oof_path: str, target_col: str, classes: list[str], mode
     oof = pd.read_parquet(oof_path)
     y = get_task("multilabel").encode(oof[target_col], classes)
     return tune_thresholds(y, oof[prob_columns(oof)].to_numpy(), mode)
+
+
+def make_submission(name: str, test_path: str, oof_path: str, classes: list[str], settings: dict, out_csv: str) -> dict:
+    """Write one model's or ensemble's submission and return its report.
+
+    Args:
+        settings: ``id_col, target_col, sample_submission, solution, label_cols, metric, task, multilabel``
+            (the ``submission`` rule's params).
+
+    Returns:
+        ``{"name", "rows", "metric", "holdout", "thresholds"}``: the held-back score when a solution is set,
+        and the multilabel thresholds (tuned on ``oof_path``).
+    """
+    p, ml = settings, settings["multilabel"]
+    thresholds = None
+    if p["task"] == "multilabel":
+        thresholds = decision_thresholds(oof_path, p["target_col"], classes, ml["threshold"], ml["fixed_threshold"])
+    sub = write_submission(
+        test_path, p["sample_submission"], p["id_col"], classes, out_csv, p["task"], thresholds, ml["submit"]
+    )
+    holdout = None
+    if p["solution"]:
+        holdout = score_submission(
+            sub, p["solution"], p["id_col"], p["target_col"], classes, p["metric"], p["task"], p["label_cols"]
+        )
+    return {"name": name, "rows": len(sub), "metric": p["metric"], "holdout": holdout,
+            "thresholds": None if thresholds is None else dict(zip(classes, thresholds.tolist()))}

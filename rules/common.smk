@@ -8,6 +8,7 @@ from foldwise.config import (
     model_settings,
     submission_names,
     validate,
+    wants_best_submission,
 )
 from foldwise.data.tables import DataConfig, split_image_paths, split_table
 from foldwise.errors import FoldwiseError
@@ -23,6 +24,8 @@ MODELS = list(config["models"])
 ENSEMBLES = list(config["ensembles"])
 FOLDS = list(range(config["folds"]["n_splits"]))
 SUBMISSIONS = submission_names(config)
+BEST_SUBMISSION = wants_best_submission(config)
+CANDIDATES = MODELS + ENSEMBLES
 KIND = config["data"]["kind"]
 CACHE_SCRIPT = {"images": "cache_images", "timeseries": "cache_series"}[KIND]
 ENV = "../envs/foldwise.yaml"
@@ -177,20 +180,30 @@ def fold_files(rule_output):
     return inner
 
 
-def member_files(rule_output):
-    """Input function: one gathered file per member of an ensemble."""
+def member_file(name, key):
+    """The OOF or test file of a model, or of an ensemble used as a member (its nested OOF)."""
+    if name in config["models"]:
+        return rules.gather.output[key].format(model=name)
+    ens_key = "oof_nested" if key == "oof" else key
+    return rules.ensemble.output[ens_key].format(ensemble=name)
+
+
+def member_files(key):
+    """Input function: the OOF or test file of each member of an ensemble."""
 
     def inner(wildcards):
-        return expand(rule_output, model=ensemble_members(config, wildcards.ensemble))
+        members = ensemble_members(config, wildcards.ensemble)
+        return [member_file(m, key) for m in members]
 
     return inner
 
 
 def ensemble_params(wildcards):
-    """The ensemble's members and weighting settings."""
+    """The ensemble's members and settings, and the seed of its stacker."""
     return {
         **config["ensembles"][wildcards.ensemble],
         "members": ensemble_members(config, wildcards.ensemble),
+        "seed": config["seed"],
     }
 
 
@@ -226,17 +239,40 @@ def metric(wildcards):
 
 
 def score_files(wildcards):
-    """Every model's and ensemble's CV scores."""
+    """Every model's and ensemble's CV scores (in CANDIDATES order)."""
     return expand(rules.gather.output.scores, model=MODELS) + expand(
         rules.ensemble.output.scores, ensemble=ENSEMBLES
     )
 
 
+def candidate_files(key):
+    """Input function: the OOF or test file of every model and ensemble (CANDIDATES order)."""
+
+    def inner(wildcards):
+        models = expand(rules.gather.output[key], model=MODELS)
+        return models + expand(rules.ensemble.output[key], ensemble=ENSEMBLES)
+
+    return inner
+
+
+def submission_reports():
+    """The report of every submission, `best` last when asked for."""
+    reports = expand(rules.submission.output.report, name=SUBMISSIONS)
+    return reports + ([rules.best_submission.output.report] if BEST_SUBMISSION else [])
+
+
+def report_names():
+    """Submission names in submission_reports() order."""
+    return SUBMISSIONS + (["best"] if BEST_SUBMISSION else [])
+
+
 def final_outputs():
     """What `snakemake` builds by default."""
+    best = ["results/submissions/best.csv"] if BEST_SUBMISSION else []
     return [
         "results/leaderboard.csv",
         *expand("results/submissions/{name}.csv", name=SUBMISSIONS),
+        *best,
     ]
 
 

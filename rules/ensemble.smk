@@ -1,10 +1,11 @@
 rule ensemble:
     input:
-        oofs=member_files(rules.gather.output.oof),
-        tests=member_files(rules.gather.output.test),
+        oofs=member_files("oof"),
+        tests=member_files("test"),
         classes=rules.tables.output.classes,
     output:
         oof="results/ensembles/{ensemble}/oof.parquet",
+        oof_nested="results/ensembles/{ensemble}/oof_nested.parquet",
         test="results/ensembles/{ensemble}/test.parquet",
         weights="results/ensembles/{ensemble}/weights.json",
         scores="results/ensembles/{ensemble}/scores.json",

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from foldwise.ensemble import WeightedSoftVoting
+from foldwise.ensemble import COMBINERS, Stacker, WeightedSoftVoting, get_combiner, load_learner
 from foldwise.metrics import get_metric
 
 
@@ -130,3 +130,217 @@ def test_equal_and_given_weights_are_kept_even_when_worse_than_a_member(rng, tas
     assert metric.better(given.member_scores_[0], given.score_ + (-0.1 if metric.greater_is_better else 0.1))
     with pytest.raises(ValueError, match="non-negative"):
         WeightedSoftVoting(method="given", weights=[1, -1, 1], task=task).fit(probs, y)
+
+
+# ----- combiners --------------------------------------------------------------------------------------------
+
+
+
+def test_combiners_by_hand():
+    a = np.array([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]])
+    b = np.array([[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]])
+    w = np.array([0.75, 0.25])
+
+    def blend(name, task="multiclass", power=2.0, probs=(a, b)):
+        comb = get_combiner(name, task, power)
+        return comb.output(np.tensordot(w, comb.prepare(np.stack(probs)), 1))
+
+    np.testing.assert_allclose(blend("mean"), 0.75 * a + 0.25 * b)
+    geo = a**0.75 * b**0.25
+    np.testing.assert_allclose(blend("geometric"), geo / geo.sum(1, keepdims=True))
+    pw = np.sqrt(0.75 * a**2 + 0.25 * b**2)
+    np.testing.assert_allclose(blend("power"), pw / pw.sum(1, keepdims=True))
+    np.testing.assert_allclose(blend("power", power=1.0), 0.75 * a + 0.25 * b)
+    np.testing.assert_allclose(blend("power", power=1e-4), blend("geometric"), atol=1e-3)  # a -> 0: geometric
+    # rank: each class's ranks over the rows (1..N, ties averaged) / N, weighted, rows renormalised
+    ra, rb = np.array([[1.0, 1.0, 0.5], [0.5, 0.5, 1.0]]), np.array([[1.0, 1.0, 0.5], [0.5, 0.5, 1.0]])
+    np.testing.assert_allclose(blend("rank"), ra / ra.sum(1, keepdims=True))
+    # multilabel: log-odds pooled through the sigmoid; ranks not renormalised
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    np.testing.assert_allclose(blend("geometric", "multilabel"), 1 / (1 + np.exp(-(0.75 * logit(a) + 0.25 * logit(b)))))
+    np.testing.assert_allclose(blend("rank", "multilabel"), 0.75 * ra + 0.25 * rb)
+    with pytest.raises(KeyError, match="mean, geometric, power, rank"):
+        get_combiner("median")
+
+
+@pytest.mark.parametrize("name", ["mean", "geometric", "power"])
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+def test_combiner_log_loss_gradients_match_finite_differences(rng, name, task):
+    n, k = 50, 4
+    probs = rng.dirichlet(np.ones(k), (3, n)) if task == "multiclass" else rng.uniform(0.05, 0.95, (3, n, k))
+    y = rng.integers(0, k, n) if task == "multiclass" else (rng.random((n, k)) < 0.4).astype(float)
+    comb, metric = get_combiner(name, task, 1.7), get_metric("log_loss", task)
+    z = comb.prepare(probs)
+    w = np.array([0.5, 0.3, 0.2])
+    grad = np.tensordot(z, comb.log_loss_grad(np.tensordot(w, z, 1), y), 2)
+    h = 1e-6
+    numeric = [(metric(y, comb.output(np.tensordot(w + h * e, z, 1))) - metric(y, comb.output(np.tensordot(w - h * e, z, 1))))
+               / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-7)
+
+
+def _pooled_truth(rng, task, combiner, n, k, w=(0.7, 0.3)):
+    """Members a, b and a useless c; the truth is the ``combiner`` pool of a and b with weights ``w``.
+
+    Log loss is proper: the pool's optimum over (a, b, c) is then exactly ``(w, 0)``.
+    """
+    if task == "multiclass":
+        a, b, c = (rng.dirichlet(np.full(k, 0.5), n) for _ in range(3))
+    else:
+        a, b, c = (rng.beta(0.5, 0.5, (n, k)) for _ in range(3))
+    comb = get_combiner(combiner, task, 2.0)
+    p = comb.output(np.tensordot(np.array(w), comb.prepare(np.stack([a, b])), 1))
+    if task == "multiclass":
+        y = np.minimum((rng.random(n)[:, None] > np.cumsum(p, 1)).sum(1), k - 1)
+    else:
+        y = (rng.random((n, k)) < p).astype(float)
+    return np.stack([a, b, c]), y
+
+
+@pytest.mark.parametrize("method", ["optimize", "hill_climb"])
+@pytest.mark.parametrize("combiner", ["geometric", "power"])
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+def test_each_combiner_finds_the_weights_its_pool_was_drawn_with(rng, task, combiner, method):
+    n, k = (8000, 3) if task == "multiclass" else (3000, 4)
+    probs, y = _pooled_truth(rng, task, combiner, n, k)
+    blend = WeightedSoftVoting(method=method, combiner=combiner, task=task).fit(probs, y)
+    assert blend.weights_ == pytest.approx([0.7, 0.3, 0.0], abs=0.04)
+    metric = get_metric("log_loss", task)
+    assert blend.score_ == pytest.approx(metric(y, blend.predict_proba(probs)))
+    assert blend.score_ < blend.member_scores_.min() - 0.05
+    # the arithmetic mean cannot express this truth as well as the right pool (power 2 is close to it)
+    assert WeightedSoftVoting(method=method, task=task).fit(probs, y).score_ > blend.score_ + 0.001
+
+
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+def test_rank_mean_fits_auc_and_drops_the_useless_member(rng, task):
+    n, k = (3000, 3) if task == "multiclass" else (1500, 4)
+    probs, y = _pooled_truth(rng, task, "mean", n, k)
+    metric = get_metric("roc_auc", task)
+    for method in ("optimize", "hill_climb"):
+        blend = WeightedSoftVoting(method=method, combiner="rank", objective="roc_auc", task=task,
+                                   hill_climb_iters=30).fit(probs, y)
+        assert blend.weights_[2] < 0.05 and blend.weights_[0] > blend.weights_[1] > 0.15, method
+        assert blend.score_ > blend.member_scores_.max() + 0.01
+        out = blend.predict_proba(probs)
+        assert blend.score_ == pytest.approx(metric(y, out))
+        if task == "multiclass":
+            np.testing.assert_allclose(out.sum(1), 1)
+    with pytest.raises(ValueError, match="AUC-type"):
+        WeightedSoftVoting(combiner="rank", objective="log_loss", task=task).fit(probs, y)
+
+
+# ----- nested (honest) CV ---------------------------------------------------------------------------------
+
+
+def _noise_members(rng, n=80, k=3, m=40, temp=0.7):
+    """One weakly informative member and m - 1 that are pure noise, on few rows: in-sample fits overfit."""
+    y = rng.integers(0, k, n)
+
+    def member(strength):
+        logits = strength * np.eye(k)[y] + temp * rng.normal(size=(n, k))
+        e = np.exp(logits)
+        return e / e.sum(1, keepdims=True)
+
+    return np.stack([member(0.7)] + [member(0.0) for _ in range(m - 1)]), y
+
+
+@pytest.mark.parametrize(
+    "blender, in_gain, nested_loss",
+    [
+        (WeightedSoftVoting(method="optimize"), 0.005, 0.01),
+        (WeightedSoftVoting(method="hill_climb"), 0.005, 0.01),
+        (WeightedSoftVoting(method="hill_climb", objective="accuracy"), 0.1, 0.0),
+        (Stacker(), 0.5, 0.3),
+    ],
+    ids=["optimize", "hill_climb", "hill_climb-accuracy", "stack"],
+)
+def test_nested_cv_exposes_weights_that_overfit_their_oof_rows(rng, blender, in_gain, nested_loss):
+    # 80 rows, 40 members, 39 of them noise: in-sample, the blend "beats" the best member; nested, it does not.
+    probs, y = _noise_members(rng)
+    folds = np.arange(len(y)) % 5
+    fitted = blender.fit(probs, y, folds=folds)
+    metric = get_metric(blender.objective)
+    sign = -1 if metric.greater_is_better else 1  # losses
+    best = min(sign * s for s in fitted.member_scores_)
+    in_sample, nested = sign * fitted.score_, sign * fitted.nested_score_
+    assert in_sample < best - in_gain  # what every in-sample tool reports: the blend helps
+    assert nested >= best + nested_loss  # the honest number: it does not
+    assert nested > in_sample + in_gain + nested_loss
+    assert fitted.nested_score_ == pytest.approx(metric(y, fitted.nested_proba_))
+    assert fitted.fold_weights_.shape == (5, 40)
+    np.testing.assert_allclose(fitted.fold_weights_.sum(1), 1)
+
+
+def test_nested_cv_agrees_with_in_sample_when_weights_are_well_determined(rng):
+    probs, y = _mixture(rng, "multiclass", 8000, 3)
+    folds = np.arange(len(y)) % 5
+    for blender in (WeightedSoftVoting(method="optimize"), WeightedSoftVoting(method="hill_climb"), Stacker()):
+        fitted = blender.fit(probs, y, folds=folds)
+        assert fitted.nested_score_ == pytest.approx(fitted.score_, abs=0.01)
+    spread = WeightedSoftVoting().fit(probs, y, folds).fold_weights_.std(0)
+    assert spread.max() < 0.02  # the same weights in every fold
+
+
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+@pytest.mark.parametrize("combiner", ["mean", "geometric", "rank"])
+def test_equal_and_given_weights_have_the_same_nested_and_in_sample_cv(rng, task, combiner):
+    probs, y = _mixture(rng, task, 600, 3)
+    folds = rng.integers(0, 4, len(y))
+    objective = "roc_auc" if combiner == "rank" else "log_loss"
+    for kw in ({"method": "equal"}, {"method": "given", "weights": [3, 1, 0]}):
+        fitted = WeightedSoftVoting(**kw, combiner=combiner, objective=objective, task=task).fit(probs, y, folds)
+        np.testing.assert_array_equal(fitted.nested_proba_, fitted.predict_proba(probs))
+        assert fitted.nested_score_ == fitted.score_  # row by row the same blend: the same number
+        np.testing.assert_allclose(fitted.fold_weights_, np.tile(fitted.weights_, (4, 1)))
+
+
+# ----- stacking ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+def test_stacker_learns_from_the_informative_members(rng, task):
+    n, k = (3000, 3) if task == "multiclass" else (1500, 4)
+    probs, y = _mixture(rng, task, n, k)
+    stack = Stacker(task=task)
+    assert stack.fit(probs, y, folds=np.arange(n) % 4) is stack
+    metric = get_metric("log_loss", task)
+    out = stack.predict_proba(probs)
+    assert out.shape == (n, k) and stack.score_ == pytest.approx(metric(y, out))
+    assert stack.nested_score_ < stack.member_scores_.min() - 0.05  # honest, and better than any member
+    assert stack.weights_.sum() == pytest.approx(1) and stack.weights_[2] < 0.1  # the useless member: no weight
+    assert len(stack.models_) == (1 if task == "multiclass" else k)
+    if task == "multiclass":
+        np.testing.assert_allclose(out.sum(1), 1)
+
+
+def test_stacker_takes_any_sklearn_classifier_by_import_path(rng):
+    probs, y = _mixture(rng, "multiclass", 600, 3)
+    stack = Stacker("sklearn.tree.DecisionTreeClassifier", {"max_depth": 3}, seed=7).fit(probs, y, np.arange(600) % 3)
+    assert stack.models_[0].max_depth == 3 and stack.models_[0].random_state == 7
+    assert stack.weights_[2] < 0.1 and stack.nested_score_ > stack.score_
+    for path, message in [("sklearn.tree.NoSuchTree", "has no 'NoSuchTree'"), ("nosuchpkg.Model", "cannot import"),
+                          ("sklearn.metrics.accuracy_score", "not a classifier class"), ("tree", "not an import path")]:
+        with pytest.raises(ValueError, match=message):
+            load_learner(path)
+
+
+def test_multilabel_stacker_predicts_a_label_missing_from_its_training_rows_by_its_rate(rng):
+    probs, y = _mixture(rng, "multilabel", 400, 3)
+    y[:, 1] = 0
+    stack = Stacker(task="multilabel").fit(probs, y, np.arange(400) % 4)
+    assert (stack.predict_proba(probs)[:, 1] == 0).all() and (stack.nested_proba_[:, 1] == 0).all()
+
+
+def test_blenders_follow_sklearn_conventions(rng):
+    from sklearn.base import clone
+
+    probs, y = _members(rng, n=60)
+    for blender in (WeightedSoftVoting(method="hill_climb", combiner="geometric"), Stacker(params={"C": 0.5})):
+        assert clone(blender).get_params() == blender.get_params()
+        assert not [k for k in vars(blender) if k.endswith("_")]  # nothing learned before fit
+        blender.fit(probs, y)
+        learned = [k for k in vars(blender) if k not in blender.get_params()]
+        assert learned and all(k.endswith("_") for k in learned)
+        assert not hasattr(blender, "nested_score_")  # nested only when folds are given
+    assert set(COMBINERS) == {"mean", "geometric", "power", "rank"}

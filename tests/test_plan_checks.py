@@ -326,7 +326,7 @@ def test_references(comp):
                submissions=["e", "ghost"])
     assert _problems(cfg) == [
         "config key 'ensembles.res': the name is already used by a model",
-        "config key 'ensembles.e.members': 'cnxx' is not a model (did you mean 'cnx'?); names: res, cnx",
+        "config key 'ensembles.e.members': 'cnxx' is not a model or an ensemble (did you mean 'cnx'?); names: res, cnx, e",
         "config key 'ensembles.e.members': 'res' is listed twice",
         "config key 'submissions': 'ghost' is not a model or an ensemble; names: res, cnx, e",
     ]
@@ -422,7 +422,7 @@ WORKFLOW_CASES = {
     "template": ({"data": {"test_images": "test/{id}.png"}},
                  "config key 'data.test_images': template 'test/{id}.png' matches none of the first 5 test ids"),
     "member": ({"ensembles": {"e": {"members": ["res", "cnx"]}}},
-               "config key 'ensembles.e.members': 'cnx' is not a model; names: res"),
+               "config key 'ensembles.e.members': 'cnx' is not a model or an ensemble; names: res, e"),
     "submission": ({"submissions": ["blend"]}, "config key 'submissions': 'blend' is not a model or an ensemble"),
     "group": ({"folds": {"scheme": "stratified_group"}}, "config key 'folds.scheme': 'stratified_group' needs data.group_col"),
     "label-cols": ({"data": {"label_cols": ["a", "b"]}}, "config key 'data.label_cols': only for task multilabel"),
@@ -453,11 +453,11 @@ def test_snakemake_plan_lists_every_problem(code, digits_dir, tmp_path):
     lines = [line.strip() for line in out.splitlines() if line.strip().startswith("- config key")]
     assert lines == [
         "- config key 'models.res': unknown key 'epochz' (did you mean 'epochs'?); valid keys: augment, backbone, "
-        "batch_size, class_weights, compile, epochs, img_size, label_smoothing, loss, lr, model_kwargs, oversample, "
-        "patience, predict_batch_size, pretrained, tta_hflip, warmup_epochs, weight_decay",
+        "batch_size, class_weights, compile, epochs, img_size, inner_fraction, label_smoothing, loss, lr, model_kwargs, "
+        "oversample, patience, predict_batch_size, pretrained, select_epoch, tta_hflip, warmup_epochs, weight_decay",
         "- config key 'models.res.backbone': unknown backbone 'resnet10x' (did you mean 'resnet10t', 'resnet101' or "
         "'resnet101s'?)",
-        "- config key 'ensembles.e.members': 'ress' is not a model (did you mean 'res'?); names: res",
+        "- config key 'ensembles.e.members': 'ress' is not a model or an ensemble (did you mean 'res'?); names: res, e",
         f"- config key 'data.train_csv': file not found: {digits_dir}/train.CVS; {digits_dir} holds train.csv "
         "(another extension?)",
     ]

@@ -114,7 +114,7 @@ def _edit_module(pipe: Pipeline, rel: str, text: str):
     "module, want",
     [
         ("foldwise/leaderboard.py", {"leaderboard", "all"}),
-        ("foldwise/ensemble.py", {"ensemble[blend]", "ensemble[hill]", "submission[blend]", "submission[hill]", "leaderboard", "all"}),
+        ("foldwise/ensemble/weights.py", {"ensemble[blend]", "ensemble[hill]", "submission[blend]", "submission[hill]", "leaderboard", "all"}),
         # training picks each fold's best epoch with the metric, so metric code re-trains; tables, caches, folds stay
         ("foldwise/metrics.py", RES_JOBS | CNX_JOBS | ALL_PREDICTIONS),
         ("foldwise/train/infer.py", {"predict[res,0]", "predict[res,1]", "predict[cnx,0]", "predict[cnx,1]"} | ALL_PREDICTIONS),

@@ -32,6 +32,7 @@ from foldwise.train.inputs import create_inputs
 from foldwise.train.losses import balanced_class_weights, create_loss
 from foldwise.train.loop import Progress, cosine_with_warmup, derive_seed, sampling_weights, train_one_epoch
 from foldwise.train.predict import predict_proba, select_device
+from foldwise.train.selection import fold_predictions, selection_rows
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,9 @@ def train_fold(
         raise ValueError(f"{paths.train_cache} has {len(data)} rows but the table has {len(table)}")
 
     seed = derive_seed(cfg.seed, cfg.model, fold)
+    groups = table["group"].to_numpy() if "group" in table else None
+    # The rows that pick the epoch: the validation rows, or (inner) a slice of the training rows.
+    tr_idx, sel_idx = selection_rows(cfg.select_epoch, y, tr_idx, va_idx, cfg.inner_fraction, seed, groups)
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     # Deterministic kernels for reproducible runs; cuDNN autotuning when speed matters more.
@@ -113,7 +117,7 @@ def train_fold(
     model = create_model(cfg.backbone, n_classes, in_chans=in_chans, pretrained=cfg.pretrained, **cfg.model_kwargs)
     channels_last = use_cuda and cfg.kind == "images"
     model = model.to(device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
-    inputs = create_inputs(cfg.kind, data, model, device, cfg.augment, tr_idx)
+    inputs = create_inputs(cfg.kind, data, model, device, cfg.augment, folds[fold][0])  # as test prediction does
     net = torch.compile(model) if cfg.compile else model  # shares parameters with `model`
 
     from timm.optim import create_optimizer_v2
@@ -130,7 +134,8 @@ def train_fold(
         sample_p = torch.as_tensor(sampling_weights(y[tr_idx], n_classes), dtype=torch.float64)
 
     ckpt_dir = Path(paths.checkpoint_dir)
-    state = {"epoch": 0, "best_score": None, "best_epoch": -1, "bad_epochs": 0, "history": [], "best_valid": None}
+    state = {"epoch": 0, "best_score": None, "best_epoch": -1, "bad_epochs": 0, "history": [], "best_valid": None,
+             "last_valid": None}
     resumed = try_resume(ckpt_dir / "last.pt", run_id, model, optimizer, scheduler, gen)
     if resumed is not None:
         state = resumed
@@ -156,10 +161,10 @@ def train_fold(
         seen += sum(len(b) for b in batches)
         t_train += time.perf_counter() - t0
         probs = predict_proba(
-            net, inputs, va_idx, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
+            net, inputs, sel_idx, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
         )
-        score = metric(y[va_idx], probs)
-        valid_loss = get_metric("log_loss", task.name)(y[va_idx], probs)
+        score = metric(y[sel_idx], probs)
+        valid_loss = get_metric("log_loss", task.name)(y[sel_idx], probs)
         row = {
             "epoch": epoch,
             "lr": optimizer.param_groups[0]["lr"],
@@ -169,7 +174,8 @@ def train_fold(
             "seconds": time.perf_counter() - t0,
         }
         state["history"].append(row)
-        improved = _improves(metric, score, valid_loss, state)
+        improved = cfg.select_epoch == "last" or _improves(metric, score, valid_loss, state)
+        state["last_valid"] = torch.from_numpy(probs)
         if improved:
             state.update(
                 best_score=score, best_loss=valid_loss, best_epoch=epoch, bad_epochs=0, best_valid=torch.from_numpy(probs)
@@ -188,8 +194,14 @@ def train_fold(
             on_epoch({**row, "epochs": cfg.epochs, "metric": cfg.metric, "improved": improved,
                       "best_epoch": state["best_epoch"], "best_score": state["best_score"]})
 
-    meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": cfg.model, "fold": str(fold)}
-    _write_oof(paths.oof, table, va_idx, fold, target_col, classes, state["best_valid"].numpy(), meta)
+    meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": cfg.model, "fold": str(fold),
+            "select_epoch": cfg.select_epoch}
+    oof_probs, last_probs = fold_predictions(
+        cfg.select_epoch, state, lambda: predict_proba(
+            net, inputs, va_idx, cfg.predict_batch_size, cfg.tta_hflip, use_cuda, task.activation
+        ), model, ckpt_dir / "best.pt",
+    )
+    _write_oof(paths.oof, table, va_idx, fold, target_col, classes, oof_probs, meta, last_probs)
     write_csv(pd.DataFrame(state["history"]), paths.history)
     with atomic_path(paths.weights) as tmp:
         shutil.copyfile(ckpt_dir / "best.pt", tmp)
@@ -202,6 +214,7 @@ def train_fold(
         "wall_seconds": time.perf_counter() - t_start,
         "peak_gpu_memory_mb": torch.cuda.max_memory_allocated() / 2**20 if use_cuda else None,
         "device": str(device),
+        "select_epoch": cfg.select_epoch,
     }
     log.info("done %s fold %d: best %s %.4f at epoch %d", cfg.model, fold, cfg.metric, state["best_score"], state["best_epoch"])
     return summary
@@ -217,8 +230,9 @@ def _improves(metric, score: float, valid_loss: float, state: dict) -> bool:
     )
 
 
-def _write_oof(path, table, va_idx, fold, target_col, classes, probs, meta) -> None:
+def _write_oof(path, table, va_idx, fold, target_col, classes, probs, meta, last_probs) -> None:
     oof = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
+    oof[[f"last_epoch_{c}" for c in classes]] = last_probs  # gather reports the CV at the last epoch
     oof.insert(0, "row", va_idx)
     oof.insert(1, "id", table["id"].to_numpy()[va_idx])
     oof.insert(2, "fold", fold)

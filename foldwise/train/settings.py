@@ -27,6 +27,8 @@ class TrainConfig:
     augment: dict = field(default_factory=dict)
     tta_hflip: bool = False
     patience: int | None = None
+    select_epoch: str = "best"  # best | last | inner: foldwise.train.selection
+    inner_fraction: float = 0.2
     predict_batch_size: int = 256
     metric: str = "accuracy"
     seed: int = 42
