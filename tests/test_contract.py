@@ -83,3 +83,17 @@ def test_ensemble_refuses_members_from_different_splits(tmp_path, rng):
                      [str(p / "test.parquet") for p in members.values()], settings, CLASSES, "label", "accuracy",
                      str(out / "oof.parquet"), str(out / "test.parquet"), str(out / "weights.json"), str(out / "scores.json"))
     assert not out.exists()
+
+
+def test_outputs_get_the_mode_open_would_give(tmp_path):
+    import os
+    import stat
+
+    from foldwise.io import write_text
+
+    old = os.umask(0o027)
+    try:
+        write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o640  # not mkstemp's 0600
