@@ -1,0 +1,218 @@
+"""The uint8 video cache: every clip of a split decoded once into an ``(N, T, H, W, C)`` ``.npy``.
+
+A clip is either a video file (mp4, avi, mkv, webm, mov, ...; anything OpenCV's
+``VideoCapture`` decodes) or a folder of frame images (png, jpg, bmp, webp, tif),
+whose frames are taken in natural order of their names (``frame_2`` before
+``frame_10``). Clips may differ in length and frame rate.
+
+Frame sampling: ``T`` frames are taken uniformly over the clip's ``n`` frames,
+at the centres of ``T`` equal segments (index ``floor((t + 0.5) * n / T)``), so
+the cache holds the whole clip whatever its length or frame rate. A clip shorter
+than ``T`` frames repeats frames (each about ``T / n`` times, in order); a
+longer one skips frames. Frames are resized to the square cache size (area
+interpolation when shrinking) and converted to RGB or grayscale.
+
+Training opens the cache with ``mmap_mode='r'``: memory does not grow with the
+number of clips.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from foldwise.errors import FoldwiseError
+from foldwise.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+FRAME_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def sample_indices(n: int, frames: int) -> np.ndarray:
+    """Indices of ``frames`` frames spread uniformly over a clip of ``n`` frames.
+
+    Args:
+        n: frames in the clip (>= 1).
+        frames: ``T``, frames to keep.
+
+    Returns:
+        ``(T,)`` int64, non-decreasing, in ``[0, n)``: the centre frame of each of
+        ``T`` equal segments. When ``n < T`` frames repeat.
+    """
+    if n < 1:
+        raise ValueError("a clip needs at least one frame")
+    return np.minimum(((np.arange(frames) + 0.5) * n / frames).astype(np.int64), n - 1)
+
+
+def _natural_key(name: str):
+    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", name)]
+
+
+def frame_files(folder: str | Path) -> list[Path]:
+    """The frame images of a frame folder, in natural order of their names."""
+    files = [p for p in Path(folder).iterdir() if p.suffix.lower() in FRAME_SUFFIXES and p.is_file()]
+    return sorted(files, key=lambda p: _natural_key(p.name))
+
+
+def clip_files(root: str | Path, rel: list[str]) -> list[str]:
+    """Every file the clips consist of, relative to ``root`` (a video file, or a folder's frames).
+
+    Used for the cache's content digest: a changed frame re-builds the cache.
+    """
+    out = []
+    for name in rel:
+        path = Path(root) / name
+        if path.is_dir():
+            out.extend(f"{name}/{p.name}" for p in frame_files(path))
+        else:
+            out.append(name)
+    return out
+
+
+def _fit(img: np.ndarray, size: int, channels: int, cv2) -> np.ndarray:
+    """One decoded BGR (or gray) frame -> ``(size, size, channels)`` uint8 RGB or gray."""
+    if img.ndim == 3 and img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+    if channels == 1 and img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    elif channels == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB if img.ndim == 2 else cv2.COLOR_BGR2RGB)
+    h, w = img.shape[:2]
+    if (h, w) != (size, size):
+        interp = cv2.INTER_AREA if (h > size or w > size) else cv2.INTER_LINEAR
+        img = cv2.resize(img, (size, size), interpolation=interp)
+    return img.reshape(size, size, channels)
+
+
+def read_clip(path: str | Path, frames: int, size: int, channels: int = 3) -> np.ndarray:
+    """Decode one clip into ``frames`` uniformly sampled, resized frames.
+
+    Args:
+        path: a video file or a folder of frame images.
+        frames: ``T``.
+        size: side of the square frames.
+        channels: 1 (grayscale) or 3 (RGB).
+
+    Returns:
+        ``(T, size, size, channels)`` uint8.
+
+    Raises:
+        FoldwiseError: naming the clip, when it is missing, empty or not decodable.
+    """
+    import cv2
+
+    path = Path(path)
+    if path.is_dir():
+        files = frame_files(path)
+        if not files:
+            raise FoldwiseError(f"{path}: frame folder holds no images ({', '.join(FRAME_SUFFIXES)})")
+        out, prev = np.empty((frames, size, size, channels), np.uint8), -1
+        for t, i in enumerate(sample_indices(len(files), frames)):
+            if i == prev:  # a repeated frame: copy, do not decode again
+                out[t] = out[t - 1]
+                continue
+            img = cv2.imread(str(files[i]), cv2.IMREAD_UNCHANGED)
+            if img is None:
+                raise FoldwiseError(f"{files[i]}: frame image cannot be decoded (corrupt or truncated?)")
+            if img.dtype != np.uint8:
+                img = (img / 257).astype(np.uint8)
+            out[t], prev = _fit(img, size, channels, cv2), i
+        return out
+    if not path.is_file():
+        raise FoldwiseError(f"{path}: clip not found")
+    cap = cv2.VideoCapture(str(path))
+    decoded = []
+    try:
+        while cap.isOpened():
+            ok, img = cap.read()
+            if not ok:
+                break
+            decoded.append(_fit(img, size, channels, cv2))  # resized at once: memory ~ n * size^2
+    finally:
+        cap.release()
+    if not decoded:
+        raise FoldwiseError(f"{path}: video cannot be decoded (corrupt, truncated or not a video?)")
+    return np.stack([decoded[i] for i in sample_indices(len(decoded), frames)])
+
+
+def _decode_chunk(args) -> list[str]:
+    import cv2
+
+    cv2.setNumThreads(1)
+    out_path, start, paths, frames, size, channels = args
+    arr = np.load(out_path, mmap_mode="r+")
+    failures = []
+    for offset, path in enumerate(paths):
+        try:
+            arr[start + offset] = read_clip(path, frames, size, channels)
+        except FoldwiseError as exc:
+            failures.append(str(exc))
+    del arr  # no msync here: atomic_path fsyncs the whole file once before the rename
+    return failures
+
+
+def build_video_cache(
+    paths: list[Path], frames: int, size: int, channels: int, out_path: str, threads: int = 1
+) -> None:
+    """Decode ``paths`` into an ``(N, frames, size, size, channels)`` uint8 ``.npy``.
+
+    Workers write straight into the output memmap (nothing decoded travels back
+    through a pipe). The file appears only when every clip decoded.
+
+    Args:
+        paths: video files or frame folders, in row order.
+        frames: ``T``, frames per clip (sampled uniformly; see the module doc).
+        size: side of the square frames.
+        channels: 1 (grayscale) or 3 (RGB).
+        out_path: destination ``.npy``.
+        threads: worker processes.
+
+    Raises:
+        FoldwiseError: naming the clips that are missing or cannot be decoded.
+    """
+    n = len(paths)
+    with atomic_path(out_path, suffix=".npy") as tmp:
+        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, frames, size, size, channels))
+        del arr
+        chunk = max(1, min(256, -(-n // max(1, threads * 4))))
+        jobs = [(str(tmp), s, paths[s : s + chunk], frames, size, channels) for s in range(0, n, chunk)]
+        if threads <= 1 or len(jobs) == 1:
+            failures = [f for r in map(_decode_chunk, jobs) for f in r]
+        else:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("fork" if os.name == "posix" else "spawn")
+            with ProcessPoolExecutor(max_workers=threads, mp_context=ctx) as pool:
+                failures = [f for r in pool.map(_decode_chunk, jobs) for f in r]
+        if failures:
+            raise FoldwiseError(
+                f"{len(failures)} clip(s) missing or not decodable: "
+                f"{'; '.join(failures[:3])}{' ...' if len(failures) > 3 else ''}"
+            )
+    log.info("cached %d clips at %dx%dx%dx%d into %s", n, frames, size, size, channels, out_path)
+
+
+def cache_video(
+    root: str, channels: int, table_path: str, frames: int, size: int, out_path: str, threads: int = 1
+) -> None:
+    """Build the video cache of one split in the row order of its table.
+
+    Args:
+        root: the competition folder (``data.dir``).
+        channels: 1 (grayscale) or 3 (RGB).
+        table_path: ``results/data/{split}.parquet``, whose ``path`` column holds each row's
+            clip (file or frame folder) relative to ``root``, resolved from ``data.{split}_videos``.
+        frames: ``T`` (``data.frames``).
+        size: side of the square frames (the model's ``img_size``).
+        out_path: destination ``.npy``.
+        threads: worker processes.
+    """
+    rel = pd.read_parquet(table_path, columns=["path"])["path"]
+    build_video_cache([Path(root) / p for p in rel], frames, size, channels, out_path, threads)
