@@ -23,7 +23,7 @@ from foldwise.models.names import backbone_kind, backbone_names
 HEAD_ROWS = 5  # rows of each table read to try the image templates
 WEIGHT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
 AUGMENT_SHARED = ("scale",)
-_AN = {"images": "an image", "timeseries": "a time-series"}
+_AN = {"images": "an image", "timeseries": "a time-series", "video": "a video"}
 # Settings only one data kind reads: set for the other kind they would be silently ignored.
 KIND_ONLY = {
     "images": {
@@ -35,6 +35,11 @@ KIND_ONLY = {
         "data": ("train_series", "test_series", "step_col", "series_channels", "series_length", "derived_channels"),
         "augment": ("roll", "noise"),
         "model": (),
+    },
+    "video": {  # frames are augmented as images, the same for every frame of a clip
+        "data": ("train_videos", "test_videos", "frames", "channels"),
+        "augment": ("hflip", "vflip", "shift", "rotate", "cutout"),
+        "model": ("tta_hflip",),
     },
 }
 
@@ -406,19 +411,25 @@ def _task_settings(ctx: Context) -> Iterator[Problem]:
 
 def _kind_settings(ctx: Context) -> Iterator[Problem]:
     kind = ctx.config["data"]["kind"]
-    other = next(k for k in KIND_ONLY if k != kind)
     own = ", ".join([*KIND_ONLY[kind]["augment"], *AUGMENT_SHARED])
+    for other in (k for k in KIND_ONLY if k != kind):
+        yield from _other_kind_settings(ctx, kind, other, own)
+
+
+def _other_kind_settings(ctx: Context, kind: str, other: str, own: str) -> Iterator[Problem]:
+    """Settings that only ``other`` reads (not ``kind`` too), set with data.kind ``kind``."""
+    mine = {part: set(keys) for part, keys in KIND_ONLY[kind].items()}
     data_defaults = ctx.schema["properties"]["data"]["properties"]
-    for key in KIND_ONLY[other]["data"]:
+    for key in (k for k in KIND_ONLY[other]["data"] if k not in mine["data"]):
         if ctx.user_set("data", key) and ctx.config["data"][key] != data_defaults[key].get("default"):
             yield problem(f"data.{key}",
                           f"{_AN[other]} setting, but data.kind is {kind}; set data.kind: {other} or remove it")
     for name, model in ctx.config["models"].items():
-        for key in KIND_ONLY[other]["augment"]:
+        for key in (k for k in KIND_ONLY[other]["augment"] if k not in mine["augment"]):
             if ctx.user_set("models", name, "augment", key) and model["augment"][key] > 0:
                 yield problem(f"models.{name}.augment.{key}",
                               f"{_AN[other]} augmentation, but data.kind is {kind}; augmentations for {kind}: {own}")
-        for key in KIND_ONLY[other]["model"]:
+        for key in (k for k in KIND_ONLY[other]["model"] if k not in mine["model"]):
             if model.get(key):
                 yield problem(f"models.{name}.{key}", f"{_AN[other]} setting, but data.kind is {kind}; remove it")
 
@@ -471,7 +482,7 @@ def _data_files(ctx: Context) -> Iterator[Problem]:
             if col not in head.columns:  # worded as the tables rule words it
                 found = ", ".join(head.columns)
                 yield Problem(key, f"{path}: no column '{col}' (config key {key}); columns are: {found}")
-    if data["kind"] == "images":
+    if data["kind"] in ("images", "video"):
         yield from _templates(data, root, heads)
 
 
@@ -483,7 +494,8 @@ def _templates(data: dict, root: Path, heads: dict) -> Iterator[Problem]:
     test_ids = "test_csv" if data["test_csv"] else "sample_submission"  # test_csv may hold the path columns
     sources = {"train": heads.get("train_csv"), "test": heads.get(test_ids)}
     for split, table in sources.items():
-        key, template = f"data.{split}_images", data[f"{split}_images"]
+        what = "videos" if data["kind"] == "video" else "images"  # a clip: a file or a frame folder
+        key, template = f"data.{split}_{what}", data[f"{split}_{what}"]
         if table is None or data["id_col"] not in table.columns or table.empty:
             continue  # reported above, or nothing to try
         try:
@@ -491,12 +503,12 @@ def _templates(data: dict, root: Path, heads: dict) -> Iterator[Problem]:
         except FoldwiseError as exc:
             yield problem(key, str(exc).removeprefix(f"config key {key}: "))
             continue
-        missing = [p for p in paths if not p.is_file()]
+        missing = [p for p in paths if not (p.exists() if what == "videos" else p.is_file())]
         if len(missing) == len(paths):
             yield problem(key, f"template '{template}' matches none of the first {len(paths)} {split} ids "
                                f"(looked for {missing[0]}){_missing_hint(missing[0])}")
         elif missing:
-            yield problem(key, f"{len(missing)} of the first {len(paths)} {split} images are missing, "
+            yield problem(key, f"{len(missing)} of the first {len(paths)} {split} {what} are missing, "
                                f"e.g. {missing[0]}")
 
 

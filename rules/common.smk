@@ -27,7 +27,8 @@ SUBMISSIONS = submission_names(config)
 BEST_SUBMISSION = wants_best_submission(config)
 CANDIDATES = MODELS + ENSEMBLES
 KIND = config["data"]["kind"]
-CACHE_SCRIPT = {"images": "cache_images", "timeseries": "cache_series"}[KIND]
+CACHE_SCRIPT = {"images": "cache_images", "timeseries": "cache_series", "video": "cache_video"}[KIND]
+INPUTS_KEY = {"images": "images", "timeseries": "series", "video": "videos"}[KIND]  # data.<split>_<key>
 ENV = "../envs/foldwise.yaml"
 
 
@@ -40,7 +41,7 @@ wildcard_constraints:
     ensemble=_alternatives(ENSEMBLES),
     name=_alternatives(SUBMISSIONS),
     fold=r"\d+",
-    size=r"\d+",
+    size=r"\d+(x\d+)?",
     split="train|test",
 
 
@@ -82,21 +83,21 @@ def table_params(wildcards):
         "group_col",
         "kind",
     ]
-    keys.append("train_images" if KIND == "images" else "train_series")
+    keys.append(f"train_{INPUTS_KEY}")
     return _data_subset(*keys)
 
 
 def test_table_params(wildcards):
     """What the test table depends on (not the training files)."""
     keys = ["dir", "test_csv", "sample_submission", "id_col", "kind"]
-    keys.append("test_images" if KIND == "images" else "test_series")
+    keys.append(f"test_{INPUTS_KEY}")
     return _data_subset(*keys)
 
 
 def cache_params(wildcards):
     """What building one split's cache depends on (not labels, folds or models)."""
     split = wildcards.split
-    if KIND == "images":
+    if KIND in ("images", "video"):  # video: frames and size are in the path
         return _data_subset("dir", "channels")
     keys = (
         "dir",
@@ -124,6 +125,10 @@ def split_inputs_digest(split):
         names = split_image_paths(d, split, split_table(d, split)[0])
     except FoldwiseError:
         return None
+    if KIND == "video":  # a clip is a file or a folder of frames
+        from foldwise.data.video import clip_files
+
+        names = clip_files(d.dir, names)
     state = default_state()
     digest = files_digest(d.dir, names, state)
     state.save()
@@ -136,9 +141,11 @@ def cache_inputs(wildcards):
 
 
 def cache_size(model):
-    """The cache a model reads: its image size, or the data's series length."""
+    """The cache a model reads: its image size, the data's series length, or frames x size (video)."""
     if config["data"]["kind"] == "timeseries":
         return config["data"]["series_length"]
+    if config["data"]["kind"] == "video":
+        return f"{config['data']['frames']}x{config['models'][model]['img_size']}"
     return config["models"][model]["img_size"]
 
 

@@ -46,6 +46,8 @@ class DataConfig:
     label_cols: list[str] | None = None
     train_images: str = "train_images/{id}.png"
     test_images: str = "test_images/{id}.png"
+    train_videos: str = "train_videos/{id}.mp4"
+    test_videos: str = "test_videos/{id}.mp4"
     channels: int = 3
     kind: str = "images"
     train_series: str = "train_features.csv"
@@ -235,11 +237,11 @@ def load_test_ids(dcfg: DataConfig) -> pd.Series:
 
 
 def split_image_paths(dcfg: DataConfig, split: str, table: pd.DataFrame | None = None) -> list[str]:
-    """Every image path of a split, relative to ``data.dir``, in the split's row order."""
+    """Every image (or, for data.kind video, clip) path of a split, relative to ``data.dir``, in row order."""
     if table is None:
         table = split_table(dcfg, split)[0]
-    key = f"data.{split}_images"
-    return resolve_template(getattr(dcfg, f"{split}_images"), table, dcfg.id_col, key)
+    key = f"{split}_videos" if dcfg.kind == "video" else f"{split}_images"
+    return resolve_template(getattr(dcfg, key), table, dcfg.id_col, f"data.{key}")
 
 
 def _check_images_exist(root: Path, rel: list[str], template: str, key: str) -> None:
@@ -262,6 +264,16 @@ def _image_columns(dcfg: DataConfig, split: str, table: pd.DataFrame) -> dict:
     return {"path": rel}
 
 
+def _video_columns(dcfg: DataConfig, split: str, table: pd.DataFrame) -> dict:
+    rel = split_image_paths(dcfg, split, table)
+    root, key = Path(dcfg.dir), f"data.{split}_videos"
+    missing = [root / p for p in rel if not (root / p).exists()]  # a video file or a frame folder
+    if missing:
+        raise FoldwiseError(f"{len(missing)} of {len(rel)} clip(s) missing for {key} '{getattr(dcfg, f'{split}_videos')}', "
+                            f"e.g. {', '.join(map(str, missing[:3]))}")
+    return {"path": rel}
+
+
 def _series_columns(dcfg: DataConfig, split: str, table: pd.DataFrame) -> dict:
     name = getattr(dcfg, f"{split}_series")
     if not dcfg.path(name).is_file():
@@ -270,7 +282,7 @@ def _series_columns(dcfg: DataConfig, split: str, table: pd.DataFrame) -> dict:
 
 
 # data.kind -> check that each row's inputs exist (cheap: no decoding) and the columns the cache reads
-INPUT_COLUMNS = {"images": _image_columns, "timeseries": _series_columns}
+INPUT_COLUMNS = {"images": _image_columns, "timeseries": _series_columns, "video": _video_columns}
 
 
 def build_train_table(dcfg: DataConfig, task: str = "multiclass") -> tuple[pd.DataFrame, list[str]]:

@@ -61,7 +61,8 @@ def create_model(
     pretrained: bool | str = False,
     **kwargs,
 ) -> torch.nn.Module:
-    """Create a classifier: a time-series net of :mod:`foldwise.models.sequence` or a timm backbone.
+    """Create a classifier: a time-series net of :mod:`foldwise.models.sequence`, a video net of
+    :mod:`foldwise.models.video` or a timm backbone.
 
     Args:
         backbone: time-series model or timm model name.
@@ -87,6 +88,10 @@ def create_model(
             f"models.<name>.pretrained: true would download '{backbone}' weights from a hub; "
             "give the path of a local weights file instead"
         )
+    from foldwise.models.video import VIDEO_MODELS, create_video_model
+
+    if backbone in VIDEO_MODELS:  # clips (N, C, T, H, W); loads its own weights file
+        return create_video_model(backbone, num_classes, in_chans, pretrained, **kwargs)
     if backbone in SEQUENCE_MODELS:
         model = SEQUENCE_MODELS[backbone](in_chans, num_classes, **kwargs)
     else:

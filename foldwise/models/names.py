@@ -45,9 +45,11 @@ def registry() -> dict[str, list[str]]:
     from timm.models import _registry
 
     from foldwise.models.sequence import SEQUENCE_MODELS
+    from foldwise.models.video import VIDEO_MODELS
 
     timm_names = set(timm.list_models()) | set(getattr(_registry, "_deprecated_models", {}))
-    return {"images": sorted(timm_names - set(SEQUENCE_MODELS)), "timeseries": sorted(SEQUENCE_MODELS)}
+    own = set(SEQUENCE_MODELS) | set(VIDEO_MODELS)
+    return {"images": sorted(timm_names - own), "timeseries": sorted(SEQUENCE_MODELS), "video": sorted(VIDEO_MODELS)}
 
 
 def render(names: dict[str, list[str]], timm_version: str) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from foldwise.train.augment import AugmentConfig, BatchAugment, SeriesAugment
+from foldwise.train.video_inputs import VideoInputs
 
 
 class _Inputs:
@@ -84,7 +85,7 @@ class SeriesInputs(_Inputs):
         return self.augment(x, gen) if gen is not None else x.contiguous()
 
 
-INPUTS = {"images": ImageInputs, "timeseries": SeriesInputs}
+INPUTS = {"images": ImageInputs, "timeseries": SeriesInputs, "video": VideoInputs}
 
 
 def create_inputs(kind: str, data, model, device, augment: dict, train_rows=None):

@@ -1,0 +1,219 @@
+"""Video classifiers: per-frame 2D backbones, torchvision 3D CNNs and a small SlowFast.
+
+Every net here reads a clip as ``(N, C, T, H, W)`` float and returns
+``(N, num_classes)`` logits. :func:`create_video_model` wraps it in a
+:class:`ClipModel`, which carries the clip settings the input pipeline reads
+(``clip_frames``, ``temporal_jitter``, normalisation) and averages the logits
+over ``tta_offsets`` temporal windows at prediction time.
+
+Families (``backbone`` names):
+    ``frame_mean``: a timm 2D ``encoder`` applied to every frame, features averaged
+    over time (the per-frame baseline: it cannot see motion).
+    ``frame_tconv``: the same with a temporal 1D convolution over the frame
+    features before pooling (cheap motion).
+    ``r3d_18``, ``r2plus1d_18``, ``mc3_18``: torchvision's video ResNets, with a
+    ``width`` (64 = torchvision's, whose weights files load).
+    ``slowfast``: two pathways (see :class:`SlowFast`).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+KINETICS_MEAN, KINETICS_STD = (0.43216, 0.394666, 0.37645), (0.22803, 0.22145, 0.216989)
+
+
+class ClipModel(nn.Module):
+    """A video net plus its clip settings.
+
+    Args:
+        net: ``(N, C, L, H, W)`` -> ``(N, K)`` logits.
+        clip_frames: ``L``, frames the net sees; 0 = every cached frame.
+        temporal_jitter: training only (read by the input pipeline): each sampled frame index
+            moves by a random integer in ``[-temporal_jitter, temporal_jitter]`` (order kept).
+        tta_offsets: prediction: logits averaged over this many windows of ``L`` frames at evenly
+            spaced offsets of the cached ``T`` (1 = the centre window; needs ``T > L`` to differ).
+        mean, std: per-channel normalisation the input pipeline applies.
+
+    Shape:
+        x: ``(N, C, T, H, W)``; returns ``(N, K)``.
+    """
+
+    def __init__(self, net: nn.Module, clip_frames: int = 0, temporal_jitter: int = 0, tta_offsets: int = 1,
+                 mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)):
+        super().__init__()
+        self.net, self.clip_frames = net, int(clip_frames)
+        self.temporal_jitter, self.tta_offsets = int(temporal_jitter), max(1, int(tta_offsets))
+        self.pretrained_cfg = {"mean": tuple(mean), "std": tuple(std)}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t, length = x.shape[2], self.clip_frames or x.shape[2]
+        if t <= length:
+            return self.net(x)
+        k = 1 if self.training else self.tta_offsets
+        starts = torch.linspace(0, t - length, k + 2)[1:-1] if k == 1 else torch.linspace(0, t - length, k)
+        return torch.stack([self.net(x[:, :, int(s) : int(s) + length]) for s in starts.round()]).mean(0)
+
+
+class FrameNet(nn.Module):
+    """A timm 2D backbone per frame; mean over time, or a temporal 1D convolution first.
+
+    Args:
+        encoder: timm model name (features: ``num_classes=0``).
+        in_chans, num_classes: input channels and outputs.
+        temporal: ``mean`` (per-frame baseline) or ``conv`` (residual Conv1d over time, kernel 3).
+        temporal_layers: stacked temporal convolutions (``conv`` only).
+        drop_rate: dropout before the classifier.
+        **encoder_kwargs: for :func:`timm.create_model`.
+    """
+
+    def __init__(self, encoder: str, in_chans: int, num_classes: int, temporal: str = "mean",
+                 temporal_layers: int = 2, drop_rate: float = 0.0, **encoder_kwargs):
+        super().__init__()
+        import timm
+
+        from foldwise.models.factory import _check_name
+
+        _check_name(encoder)
+        self.encoder = timm.create_model(encoder, pretrained=False, num_classes=0, in_chans=in_chans, **encoder_kwargs)
+        dim = self.encoder.num_features
+        self.temporal = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(dim, dim, 3, padding=1, bias=False), nn.BatchNorm1d(dim), nn.ReLU(inplace=True))
+            for _ in range(temporal_layers if temporal == "conv" else 0)
+        )
+        self.head = nn.Sequential(nn.Dropout(drop_rate), nn.Linear(dim, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, t, h, w = x.shape
+        z = self.encoder(x.transpose(1, 2).reshape(n * t, c, h, w)).view(n, t, -1).transpose(1, 2)  # (N, F, T)
+        for layer in self.temporal:
+            z = z + layer(z)
+        return self.head(z.mean(2))
+
+
+def _video_resnet(arch: str, in_chans: int, num_classes: int, width: int = 64) -> nn.Module:
+    """torchvision's ``r3d_18`` / ``r2plus1d_18`` / ``mc3_18`` with stage widths ``width * (1, 2, 4, 8)``."""
+    from torchvision.models.video import resnet as tv
+
+    conv_makers = {
+        "r3d_18": [tv.Conv3DSimple] * 4,
+        "mc3_18": [tv.Conv3DSimple] + [tv.Conv3DNoTemporal] * 3,
+        "r2plus1d_18": [tv.Conv2Plus1D] * 4,
+    }[arch]
+    if arch == "r2plus1d_18":
+        mid = width * 45 // 64
+        stem = nn.Sequential(
+            nn.Conv3d(in_chans, mid, (1, 7, 7), (1, 2, 2), (0, 3, 3), bias=False), nn.BatchNorm3d(mid), nn.ReLU(True),
+            nn.Conv3d(mid, width, (3, 1, 1), 1, (1, 0, 0), bias=False), nn.BatchNorm3d(width), nn.ReLU(True),
+        )
+    else:
+        stem = nn.Sequential(
+            nn.Conv3d(in_chans, width, (3, 7, 7), (1, 2, 2), (1, 3, 3), bias=False), nn.BatchNorm3d(width), nn.ReLU(True)
+        )
+    net = tv.VideoResNet(tv.BasicBlock, conv_makers, [2, 2, 2, 2], lambda: nn.Identity(), num_classes)
+    # Rebuild at the asked width (VideoResNet hard-codes 64..512); names stay torchvision's.
+    net.inplanes, net.stem = width, stem
+    for i, planes in enumerate((width, 2 * width, 4 * width, 8 * width)):
+        setattr(net, f"layer{i + 1}", net._make_layer(tv.BasicBlock, conv_makers[i], planes, 2, stride=1 if i == 0 else 2))
+    net.fc = nn.Linear(8 * width, num_classes)
+    for m in net.modules():
+        if isinstance(m, nn.Conv3d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+    return net
+
+
+def _conv_bn(c_in: int, c_out: int, kernel, stride=1) -> nn.Sequential:
+    pad = tuple(k // 2 for k in kernel)
+    return nn.Sequential(nn.Conv3d(c_in, c_out, kernel, stride, pad, bias=False), nn.BatchNorm3d(c_out), nn.ReLU(True))
+
+
+class SlowFast(nn.Module):
+    """A small SlowFast network (Feichtenhofer et al., 2019).
+
+    The slow pathway sees every ``alpha``-th frame with ``width`` channels (x2 per
+    stage); the fast pathway sees all frames with ``beta`` times as many channels.
+    After the stem and each stage but the last, a lateral connection (a
+    time-strided ``5x1x1`` convolution, stride ``alpha``, ``2 * beta * width``
+    channels) carries the fast features into the slow pathway, where they are
+    concatenated. Both pathways are pooled globally and concatenated for the head.
+    The slow pathway uses temporal kernels only from its third stage on, as in the paper.
+
+    Args:
+        in_chans, num_classes: input channels and outputs.
+        alpha: frame-rate ratio (slow sees ``T / alpha`` frames); paper: 8 (4 at 32 frames).
+        beta: channel ratio of the fast pathway; paper: 1/8.
+        width: slow channels of the stem (stages: x1, x2, x4, x8).
+        stages: residual-free conv stages after the stem (2-4).
+        drop_rate: dropout before the classifier.
+
+    Shape:
+        x: ``(N, C, T, H, W)``; returns ``(N, num_classes)``.
+    """
+
+    def __init__(self, in_chans: int, num_classes: int, alpha: int = 4, beta: float = 0.125, width: int = 64,
+                 stages: int = 3, drop_rate: float = 0.0):
+        super().__init__()
+        self.alpha, self.beta = int(alpha), float(beta)
+        slow = [width * 2**i for i in range(stages + 1)]
+        fast = [max(1, round(c * beta)) for c in slow]
+        self.slow_stem = _conv_bn(in_chans, slow[0], (1, 5, 5), (1, 2, 2))
+        self.fast_stem = _conv_bn(in_chans, fast[0], (5, 5, 5), (1, 2, 2))
+        self.lateral = nn.ModuleList(
+            nn.Conv3d(fast[i], 2 * fast[i], (5, 1, 1), (self.alpha, 1, 1), (2, 0, 0), bias=False) for i in range(stages)
+        )
+        self.slow_stages = nn.ModuleList(
+            _conv_bn(slow[i] + 2 * fast[i], slow[i + 1], (3 if i >= 1 else 1, 3, 3), (1, 2, 2)) for i in range(stages)
+        )
+        self.fast_stages = nn.ModuleList(_conv_bn(fast[i], fast[i + 1], (3, 3, 3), (1, 2, 2)) for i in range(stages))
+        self.head = nn.Sequential(nn.Dropout(drop_rate), nn.Linear(slow[-1] + fast[-1], num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s, f = self.slow_stem(x[:, :, :: self.alpha]), self.fast_stem(x)
+        for lateral, slow_stage, fast_stage in zip(self.lateral, self.slow_stages, self.fast_stages):
+            s = slow_stage(torch.cat([s, lateral(f)], 1))
+            f = fast_stage(f)
+        return self.head(torch.cat([s.mean((2, 3, 4)), f.mean((2, 3, 4))], 1))
+
+
+VIDEO_MODELS = ("frame_mean", "frame_tconv", "r3d_18", "r2plus1d_18", "mc3_18", "slowfast")
+CLIP_KEYS = ("clip_frames", "temporal_jitter", "tta_offsets")
+
+
+def create_video_model(backbone: str, num_classes: int, in_chans: int = 3, pretrained: bool | str = False,
+                       **kwargs) -> ClipModel:
+    """Build a video classifier by name, wrapped in a :class:`ClipModel`.
+
+    Args:
+        backbone: one of :data:`VIDEO_MODELS`.
+        num_classes: outputs.
+        in_chans: 1 or 3.
+        pretrained: ``False`` or a local weights file: for ``frame_*`` the timm encoder's, for the
+            video ResNets torchvision's (``width`` 64), for ``slowfast`` this class's own.
+        **kwargs: ``clip_frames``, ``temporal_jitter``, ``tta_offsets`` (see :class:`ClipModel`);
+            the rest go to the net (``encoder`` and timm kwargs; ``width``; ``alpha``, ``beta``...).
+
+    Raises:
+        KeyError: an unknown name, listing the valid ones.
+    """
+    from foldwise.models.factory import _load_pretrained
+
+    clip = {k: kwargs.pop(k) for k in CLIP_KEYS if k in kwargs}
+    mean, std = (0.5,) * 3, (0.5,) * 3
+    if backbone in ("frame_mean", "frame_tconv"):
+        kwargs.setdefault("encoder", "resnet18")
+        net = FrameNet(in_chans=in_chans, num_classes=num_classes, temporal=backbone.removeprefix("frame_")
+                       .replace("tconv", "conv"), **kwargs)
+        cfg = net.encoder.pretrained_cfg or {}
+        mean, std = cfg.get("mean", mean), cfg.get("std", std)
+        target = net.encoder
+    elif backbone in ("r3d_18", "r2plus1d_18", "mc3_18"):
+        net = target = _video_resnet(backbone, in_chans, num_classes, **kwargs)
+        mean, std = KINETICS_MEAN, KINETICS_STD
+    elif backbone == "slowfast":
+        net = target = SlowFast(in_chans, num_classes, **kwargs)
+    else:
+        raise KeyError(f"unknown video backbone '{backbone}'; valid: {', '.join(VIDEO_MODELS)}")
+    if pretrained:
+        _load_pretrained(target, pretrained, in_chans)
+    return ClipModel(net, mean=mean, std=std, **clip)
