@@ -188,11 +188,21 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--n-test", type=int, default=600)
     b = sub.add_parser("basicmotions", help="write the BasicMotions sensor competition folder")
     b.add_argument("out", nargs="?", default="data/basicmotions")
+    v = sub.add_parser("video-digits", help="write the moving-digits video competition folder")
+    v.add_argument("out", nargs="?", default="data/video_digits")
+    v.add_argument("--n-train", type=int, default=600)
+    v.add_argument("--n-test", type=int, default=300)
+    v.add_argument("--test-layout", choices=["mp4", "frames"], default="mp4", help="test clips as mp4 files or PNG folders")
     r = sub.add_parser("report", help="print the leaderboard and the held-back score")
     r.add_argument("results", nargs="?", default="results")
     args = parser.parse_args(argv)
-    if args.cmd in ("digits", "multilabel-digits", "basicmotions"):
-        if args.cmd == "digits":
+    if args.cmd in ("digits", "multilabel-digits", "basicmotions", "video-digits"):
+        if args.cmd == "video-digits":
+            from foldwise.data.video_demo import make_video_digits_competition
+
+            counts = make_video_digits_competition(args.out, n_train=args.n_train, n_test=args.n_test,
+                                                   layouts=("mp4", args.test_layout))
+        elif args.cmd == "digits":
             counts = make_digits_competition(args.out, test_size=args.test_size, limit=args.limit)
         elif args.cmd == "basicmotions":
             counts = make_basicmotions_competition(args.out)
