@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SHELL := /bin/bash
 SNAKEMAKE := env HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(BIN)/snakemake
 
-.PHONY: setup demo demo-multilabel demo-sensor test lint clean
+.PHONY: setup demo demo-multilabel demo-sensor demo-video test lint clean
 
 setup: $(VENV)/.installed
 
@@ -21,7 +21,7 @@ demo: setup
 	$(SNAKEMAKE) --report results/report.html
 	$(BIN)/python -m foldwise.demo report results
 
-# The other two demos run in their own directories under runs/ (results/ there).
+# The other demos run in their own directories under runs/ (results/ there).
 demo-multilabel: setup
 	$(BIN)/python -m foldwise.demo multilabel-digits runs/multilabel/data/multilabel_digits
 	time $(SNAKEMAKE) --cores all --resources gpu=1 --directory runs/multilabel --configfile configs/multilabel_digits.yaml
@@ -33,6 +33,12 @@ demo-sensor: setup
 	time $(SNAKEMAKE) --cores all --resources gpu=1 --directory runs/sensor --configfile configs/basicmotions.yaml
 	$(SNAKEMAKE) --directory runs/sensor --configfile configs/basicmotions.yaml --report results/report.html
 	$(BIN)/python -m foldwise.demo report runs/sensor/results
+
+demo-video: setup
+	$(BIN)/python -m foldwise.demo video-digits runs/video/data/video_digits
+	time $(SNAKEMAKE) --cores all --resources gpu=1 --directory runs/video --configfile configs/video_digits.yaml
+	$(SNAKEMAKE) --directory runs/video --configfile configs/video_digits.yaml --report results/report.html
+	$(BIN)/python -m foldwise.demo report runs/video/results
 
 test: setup
 	$(BIN)/python -m pytest -q
