@@ -182,7 +182,7 @@ def test_video_workflow_end_to_end(tmp_path):
     make_video_digits_competition(comp, n_train=32, n_test=8, canvas=24, min_frames=5, max_frames=12,
                                   layouts=("mp4", "frames"))
     pipe = Pipeline(copy_code(tmp_path / "code"), tmp_path / "work", {**VIDEO, "data": {**VIDEO["data"], "dir": str(comp)}})
-    pipe.snakemake("results/leaderboard.csv", "results/submissions/sf.csv")
+    pipe.snakemake("-p", "results/leaderboard.csv", "results/submissions/sf.csv")  # -p ends --resources
     res = pipe.work / "results"
     cache = np.load(res / "cache" / "8x16" / "train.npy", mmap_mode="r")
     assert cache.shape == (32, 8, 16, 16, 1) and cache.dtype == np.uint8
@@ -195,7 +195,7 @@ def test_video_workflow_end_to_end(tmp_path):
     victim = comp / "train_videos" / "train_0003.mp4"
     victim.write_bytes(victim.read_bytes()[:200])
     (res / "cache" / "8x16" / "train.npy").unlink()
-    proc = pipe.snakemake("results/cache/8x16/train.npy", check=False)
+    proc = pipe.snakemake("-p", "results/cache/8x16/train.npy", check=False)
     assert proc.returncode != 0
     log = (pipe.work / "logs" / "cache" / "8x16" / "train.log").read_text()
     assert "train_0003.mp4" in log and "not decodable" in log
