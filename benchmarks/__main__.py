@@ -22,7 +22,7 @@ import time
 
 from benchmarks.common import REPO, machine, sub_env
 
-BENCHMARKS = ["cache", "loading", "trainer", "memory", "planning", "ensemble", "timeseries", "tracking"]
+BENCHMARKS = ["cache", "loading", "trainer", "memory", "planning", "ensemble", "timeseries", "tracking", "video"]
 RESULTS = REPO / "benchmarks" / "results.json"
 DOC = REPO / "BENCHMARKS.md"
 START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
