@@ -412,13 +412,15 @@ def _task_settings(ctx: Context) -> Iterator[Problem]:
 def _kind_settings(ctx: Context) -> Iterator[Problem]:
     kind = ctx.config["data"]["kind"]
     own = ", ".join([*KIND_ONLY[kind]["augment"], *AUGMENT_SHARED])
+    skip = {part: set(keys) for part, keys in KIND_ONLY[kind].items()}
     for other in (k for k in KIND_ONLY if k != kind):
-        yield from _other_kind_settings(ctx, kind, other, own)
+        yield from _other_kind_settings(ctx, kind, other, own, skip)
+        for part, keys in KIND_ONLY[other].items():  # each key reported once, for the first kind that reads it
+            skip[part].update(keys)
 
 
-def _other_kind_settings(ctx: Context, kind: str, other: str, own: str) -> Iterator[Problem]:
-    """Settings that only ``other`` reads (not ``kind`` too), set with data.kind ``kind``."""
-    mine = {part: set(keys) for part, keys in KIND_ONLY[kind].items()}
+def _other_kind_settings(ctx: Context, kind: str, other: str, own: str, mine: dict) -> Iterator[Problem]:
+    """Settings that ``other`` reads and ``mine`` (``kind``'s, and those already reported) does not."""
     data_defaults = ctx.schema["properties"]["data"]["properties"]
     for key in (k for k in KIND_ONLY[other]["data"] if k not in mine["data"]):
         if ctx.user_set("data", key) and ctx.config["data"][key] != data_defaults[key].get("default"):
