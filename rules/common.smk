@@ -27,8 +27,13 @@ SUBMISSIONS = submission_names(config)
 BEST_SUBMISSION = wants_best_submission(config)
 CANDIDATES = MODELS + ENSEMBLES
 KIND = config["data"]["kind"]
-CACHE_SCRIPT = {"images": "cache_images", "timeseries": "cache_series", "video": "cache_video"}[KIND]
-INPUTS_KEY = {"images": "images", "timeseries": "series", "video": "videos"}[KIND]  # data.<split>_<key>
+CACHE_SCRIPT = {
+    "images": "cache_images",
+    "timeseries": "cache_series",
+    "video": "cache_video",
+}[KIND]
+# The inputs of a split are data.<split>_<INPUTS_KEY>.
+INPUTS_KEY = {"images": "images", "timeseries": "series", "video": "videos"}[KIND]
 ENV = "../envs/foldwise.yaml"
 
 
