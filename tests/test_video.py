@@ -10,7 +10,7 @@ import torch
 from foldwise.data.video import build_video_cache, frame_files, read_clip, sample_indices
 from foldwise.errors import FoldwiseError
 from foldwise.models.factory import create_model
-from foldwise.models.video import VIDEO_MODELS, ClipModel, create_video_model
+from foldwise.models.video import VIDEO_MODELS, ClipModel, create_video_model, temporal_shift
 from foldwise.train.video_inputs import VideoInputs, temporal_indices
 
 cv2 = pytest.importorskip("cv2")
@@ -113,6 +113,15 @@ def test_forward_shape(backbone):
     y = model(torch.randn(2, 3, 8, 16, 16))
     assert y.shape == (2, 5)
     y.sum().backward()
+
+
+def test_temporal_shift_and_spatial_pool():
+    x = torch.arange(3.0).repeat_interleave(8).view(3, 8, 1, 1)  # one clip of 3 frames: frame t holds t
+    y = temporal_shift(x, 3, fold_div=4).view(3, 8)
+    assert y[:, 0].tolist() == [1, 2, 0] and y[:, 2].tolist() == [0, 0, 1] and y[:, 4].tolist() == [0, 1, 2]
+    model = create_model("frame_tconv", 4, in_chans=1, encoder="test_resnet", output_stride=8, spatial_pool=2,
+                         proj_dim=16)
+    assert model(torch.randn(2, 1, 5, 16, 16)).shape == (2, 4)
 
 
 def test_slowfast_alpha_beta():

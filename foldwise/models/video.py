@@ -56,28 +56,61 @@ class ClipModel(nn.Module):
         return torch.stack([self.net(x[:, :, int(s) : int(s) + length]) for s in starts.round()]).mean(0)
 
 
+def temporal_shift(x: torch.Tensor, t: int, fold_div: int = 8) -> torch.Tensor:
+    """Shift 1/fold_div of the channels one frame back and 1/fold_div one frame forward (TSM, Lin et al., 2019).
+
+    Shape:
+        x: ``(N * T, C, H, W)``, frames of a clip consecutive; returns the same shape.
+    """
+    nt, c, h, w = x.shape
+    x = x.view(nt // t, t, c, h, w)
+    f = max(1, c // fold_div)
+    out = torch.zeros_like(x)
+    out[:, :-1, :f] = x[:, 1:, :f]  # the next frame's channels
+    out[:, 1:, f : 2 * f] = x[:, :-1, f : 2 * f]  # the previous frame's
+    out[:, :, 2 * f :] = x[:, :, 2 * f :]
+    return out.view(nt, c, h, w)
+
+
 class FrameNet(nn.Module):
     """A timm 2D backbone per frame; mean over time, or a temporal 1D convolution first.
 
     Args:
         encoder: timm model name (features: ``num_classes=0``).
         in_chans, num_classes: input channels and outputs.
-        temporal: ``mean`` (per-frame baseline) or ``conv`` (residual Conv1d over time, kernel 3).
+        temporal: ``mean`` (per-frame baseline), ``conv`` (residual Conv1d over time, kernel 3, on the
+            frame features) or ``shift`` (temporal shift of 1/4 of the channels before every spatial
+            convolution of the encoder but the stem, then the mean: TSM).
         temporal_layers: stacked temporal convolutions (``conv`` only).
+        spatial_pool: 1 averages each frame's feature map globally; ``k > 1`` pools it to ``k x k``
+            cells and projects them to ``proj_dim`` features, keeping where things are in the frame
+            (translations then show in the features; pair with timm's ``output_stride`` on small frames).
+        proj_dim: feature size after the projection (``spatial_pool > 1``).
         drop_rate: dropout before the classifier.
         **encoder_kwargs: for :func:`timm.create_model`.
     """
 
     def __init__(self, encoder: str, in_chans: int, num_classes: int, temporal: str = "mean",
-                 temporal_layers: int = 2, drop_rate: float = 0.0, **encoder_kwargs):
+                 temporal_layers: int = 2, spatial_pool: int = 1, proj_dim: int = 256, drop_rate: float = 0.0,
+                 **encoder_kwargs):
         super().__init__()
         import timm
 
         from foldwise.models.factory import _check_name
 
         _check_name(encoder)
-        self.encoder = timm.create_model(encoder, pretrained=False, num_classes=0, in_chans=in_chans, **encoder_kwargs)
-        dim = self.encoder.num_features
+        self.encoder = timm.create_model(encoder, pretrained=False, num_classes=0, in_chans=in_chans,
+                                         global_pool="" if spatial_pool > 1 else "avg", **encoder_kwargs)
+        dim, self._t = self.encoder.num_features, 1
+        if temporal == "shift":
+            convs = [m for m in self.encoder.modules() if isinstance(m, nn.Conv2d) and max(m.kernel_size) > 1]
+            for conv in convs[1:]:
+                conv.register_forward_pre_hook(lambda m, args: (temporal_shift(args[0], self._t),))
+        self.pool = nn.Identity()
+        if spatial_pool > 1:
+            self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(spatial_pool), nn.Flatten(),
+                                      nn.Linear(dim * spatial_pool**2, proj_dim), nn.ReLU(inplace=True))
+            dim = proj_dim
         self.temporal = nn.ModuleList(
             nn.Sequential(nn.Conv1d(dim, dim, 3, padding=1, bias=False), nn.BatchNorm1d(dim), nn.ReLU(inplace=True))
             for _ in range(temporal_layers if temporal == "conv" else 0)
@@ -86,7 +119,9 @@ class FrameNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c, t, h, w = x.shape
-        z = self.encoder(x.transpose(1, 2).reshape(n * t, c, h, w)).view(n, t, -1).transpose(1, 2)  # (N, F, T)
+        self._t = t
+        z = self.pool(self.encoder(x.transpose(1, 2).reshape(n * t, c, h, w)))
+        z = z.view(n, t, -1).transpose(1, 2)  # (N, F, T)
         for layer in self.temporal:
             z = z + layer(z)
         return self.head(z.mean(2))
@@ -176,7 +211,7 @@ class SlowFast(nn.Module):
         return self.head(torch.cat([s.mean((2, 3, 4)), f.mean((2, 3, 4))], 1))
 
 
-VIDEO_MODELS = ("frame_mean", "frame_tconv", "r3d_18", "r2plus1d_18", "mc3_18", "slowfast")
+VIDEO_MODELS = ("frame_mean", "frame_tconv", "frame_tshift", "r3d_18", "r2plus1d_18", "mc3_18", "slowfast")
 CLIP_KEYS = ("clip_frames", "temporal_jitter", "tta_offsets")
 
 
@@ -200,10 +235,10 @@ def create_video_model(backbone: str, num_classes: int, in_chans: int = 3, pretr
 
     clip = {k: kwargs.pop(k) for k in CLIP_KEYS if k in kwargs}
     mean, std = (0.5,) * 3, (0.5,) * 3
-    if backbone in ("frame_mean", "frame_tconv"):
+    if backbone in ("frame_mean", "frame_tconv", "frame_tshift"):
         kwargs.setdefault("encoder", "resnet18")
-        net = FrameNet(in_chans=in_chans, num_classes=num_classes, temporal=backbone.removeprefix("frame_")
-                       .replace("tconv", "conv"), **kwargs)
+        temporal = {"frame_mean": "mean", "frame_tconv": "conv", "frame_tshift": "shift"}[backbone]
+        net = FrameNet(in_chans=in_chans, num_classes=num_classes, temporal=temporal, **kwargs)
         cfg = net.encoder.pretrained_cfg or {}
         mean, std = cfg.get("mean", mean), cfg.get("std", std)
         target = net.encoder
