@@ -172,7 +172,7 @@ class SlowFast(nn.Module):
     time-strided ``5x1x1`` convolution, stride ``alpha``, ``2 * beta * width``
     channels) carries the fast features into the slow pathway, where they are
     concatenated. Both pathways are pooled globally and concatenated for the head.
-    The slow pathway uses temporal kernels only from its third stage on, as in the paper.
+    The slow pathway has no temporal kernel in its stem and first stage (the paper: none before res4).
 
     Args:
         in_chans, num_classes: input channels and outputs.
