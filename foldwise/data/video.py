@@ -127,7 +127,10 @@ def read_clip(path: str | Path, frames: int, size: int, channels: int = 3) -> np
         return out
     if not path.is_file():
         raise FoldwiseError(f"{path}: clip not found")
-    cap = cv2.VideoCapture(str(path))
+    sampled = _read_sampled(path, frames, size, channels, cv2)
+    if sampled is not None:
+        return sampled
+    cap = cv2.VideoCapture(str(path))  # the container's frame count was missing or wrong: decode every frame
     decoded = []
     try:
         while cap.isOpened():
@@ -140,6 +143,33 @@ def read_clip(path: str | Path, frames: int, size: int, channels: int = 3) -> np
     if not decoded:
         raise FoldwiseError(f"{path}: video cannot be decoded (corrupt, truncated or not a video?)")
     return np.stack([decoded[i] for i in sample_indices(len(decoded), frames)])
+
+
+def _read_sampled(path: Path, frames: int, size: int, channels: int, cv2) -> np.ndarray | None:
+    """Decode only the sampled frames, trusting the container's frame count; None if that count is wrong.
+
+    Every frame is grabbed (demuxed and decoded), but only the ``T`` sampled ones are
+    converted and resized. The count is checked against the frames actually read.
+    """
+    cap = cv2.VideoCapture(str(path))
+    try:
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
+        if n <= 0:
+            return None
+        wanted = sample_indices(n, frames)
+        todo, kept, k = set(wanted.tolist()), {}, 0
+        while cap.grab():
+            if k in todo:
+                ok, img = cap.retrieve()
+                if not ok:
+                    return None
+                kept[k] = _fit(img, size, channels, cv2)
+            k += 1
+    finally:
+        cap.release()
+    if k != n or len(kept) != len(todo):
+        return None
+    return np.stack([kept[i] for i in wanted.tolist()])
 
 
 def _decode_chunk(args) -> list[str]:
