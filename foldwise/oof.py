@@ -5,6 +5,11 @@ one row per training row in training-table order. Test file
 (``results/test/{model}.parquet``): ``id, prob_<class>...``, the mean over folds.
 Both carry the SHA-256 of ``folds.pkl`` and of the model's config in their
 parquet metadata.
+
+A model with test-time augmentation also writes its plain (identity view)
+probabilities in its fold files, as ``plain_prob_<class>`` columns: the gather
+scores them as ``cv_no_tta`` (the leaderboard's column of the same name) and
+leaves them out of the model's OOF file, whose columns stay the public contract.
 """
 
 from __future__ import annotations
@@ -22,9 +27,31 @@ from foldwise.tasks import get_task
 log = logging.getLogger(__name__)
 
 
+PLAIN = "plain_"  # prefix of the probability columns without test-time augmentation, in fold files
+
+
 def prob_columns(df: pd.DataFrame) -> list[str]:
     """The ``prob_<class>`` columns of a prediction table, in order."""
     return [c for c in df.columns if c.startswith("prob_")]
+
+
+def plain_scores(oof: pd.DataFrame, target_col: str, classes: list[str], metric_name: str, task: str) -> dict:
+    """``cv_no_tta`` and ``folds_no_tta``: the scores of the ``plain_prob_`` columns (of ``prob_`` without them)."""
+    plain = [f"{PLAIN}{c}" for c in prob_columns(oof)]
+    view = oof
+    if all(c in oof.columns for c in plain):
+        view = oof[["fold", target_col]].join(oof[plain].rename(columns=lambda c: c.removeprefix(PLAIN)))
+    scores = fold_scores(view, target_col, classes, metric_name, task)
+    return {"cv_no_tta": scores["cv"], "folds_no_tta": scores["folds"]}
+
+
+def no_tta_column(board: pd.DataFrame, score_files: list[str]) -> pd.DataFrame:
+    """The leaderboard with ``cv_no_tta`` after ``cv``: each model's CV without test-time augmentation
+    (equal to ``cv`` without TTA; empty for ensembles)."""
+    plain = {s["name"]: s.get("cv_no_tta") for s in map(read_json, score_files)}
+    if len(board):
+        board.insert(board.columns.get_loc("cv") + 1, "cv_no_tta", [plain.get(n) for n in board["name"]])
+    return board
 
 
 def fold_scores(
@@ -74,6 +101,8 @@ def gather_model(
             f"{(counts > 1).sum()} have several; every row must be predicted exactly once"
         )
     oof = oof.sort_values("row").drop(columns="row").reset_index(drop=True)
+    no_tta = plain_scores(oof, target_col, classes, metric, task)
+    oof = oof.drop(columns=[c for c in oof.columns if c.startswith(PLAIN)])
     tests = [pd.read_parquet(p) for p in fold_tests]
     for t in tests[1:]:
         if not t["id"].equals(tests[0]["id"]):
@@ -84,9 +113,10 @@ def gather_model(
     meta = {"folds_sha256": folds_sha, "config_sha256": config_shas.pop(), "model": name}
     write_parquet(oof, out_oof, meta)
     write_parquet(test, out_test, meta)
-    scores = {"name": name, "kind": "model", **fold_scores(oof, target_col, classes, metric, task), **meta}
+    scores = {"name": name, "kind": "model", **fold_scores(oof, target_col, classes, metric, task), **no_tta, **meta}
     write_json(out_scores, scores)
-    log.info("%s: CV %s %.5f (folds: %s)", name, metric, scores["cv"], ", ".join(f"{s:.4f}" for s in scores["folds"]))
+    log.info("%s: CV %s %.5f (folds: %s; without TTA %.5f)", name, metric, scores["cv"],
+             ", ".join(f"{s:.4f}" for s in scores["folds"]), scores["cv_no_tta"])
     return scores
 
 
