@@ -34,7 +34,7 @@ KIND_ONLY = {
     },
     "timeseries": {
         "data": ("train_series", "test_series", "step_col", "series_channels", "series_length", "derived_channels"),
-        "augment": ("roll", "noise"),
+        "augment": ("roll",),
         "model": (),
     },
 }
