@@ -66,7 +66,9 @@ class ArcFaceNet(nn.Module):
         return F.normalize(self.embedding(self.backbone(x)).float(), dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.scale * self.embed(x) @ F.normalize(self.arc.weight.float(), dim=1).T
+        emb = self.embed(x)
+        with torch.autocast(emb.device.type, enabled=False):  # cosines in float32, also under bf16 autocast
+            return self.scale * emb @ F.normalize(self.arc.weight.float(), dim=1).T
 
 
 def arc_margin_logits(logits: torch.Tensor, target: torch.Tensor, scale: float, margin: float) -> torch.Tensor:
@@ -111,7 +113,8 @@ def knn_proba(query: torch.Tensor, reference: torch.Tensor, labels: torch.Tensor
     Shape:
         query ``(B, E)``, reference ``(R, E)``, labels ``(R,)`` -> ``(B, K)`` float32.
     """
-    sims = query.float() @ reference.float().T
+    with torch.autocast(query.device.type, enabled=False):
+        sims = query.float() @ reference.float().T
     out = torch.full((len(query), n_classes), -1.0, device=query.device)
     for c in range(n_classes):
         own = sims[:, labels == c]
