@@ -22,18 +22,19 @@ from foldwise.models.names import backbone_kind, backbone_names
 
 HEAD_ROWS = 5  # rows of each table read to try the image templates
 WEIGHT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
-AUGMENT_SHARED = ("scale",)
+AUGMENT_SHARED = ("noise", "scale")
 _AN = {"images": "an image", "timeseries": "a time-series"}
 # Settings only one data kind reads: set for the other kind they would be silently ignored.
 KIND_ONLY = {
     "images": {
         "data": ("train_images", "test_images", "channels"),
-        "augment": ("hflip", "vflip", "shift", "rotate", "cutout"),
-        "model": ("tta_hflip",),
+        "augment": ("hflip", "vflip", "shift", "rotate", "cutout", "blur", "blur_sigma", "jpeg", "jpeg_quality",
+                    "brightness", "contrast"),
+        "model": (),
     },
     "timeseries": {
         "data": ("train_series", "test_series", "step_col", "series_channels", "series_length", "derived_channels"),
-        "augment": ("roll", "noise"),
+        "augment": ("roll",),
         "model": (),
     },
 }
@@ -241,6 +242,7 @@ class Reference(NamedTuple):
 NAMED_SECTIONS = ("models", "ensembles")
 REFERENCES = (
     Reference("ensembles", "members", ("models", "ensembles")),  # ensembles of ensembles: cycles checked
+    Reference("models", "teacher", ("models", "ensembles")),
     Reference(None, "submissions", ("models", "ensembles"), allow_empty=True, special=("best",)),
 )
 _SINGULAR = {"models": "a model", "ensembles": "an ensemble"}
@@ -304,7 +306,14 @@ def _cycle_problems(edges: dict) -> list[Problem]:
 
 
 def _references(ctx: Context) -> list[Problem]:
-    return reference_problems(ctx.config)
+    # An ensemble without members combines every model: spell them out, so that a cycle through it
+    # (a student taught by an ensemble of all models, itself included) is found like any other.
+    config = dict(ctx.config)
+    config["ensembles"] = {
+        name: {**ens, "members": list(config["models"]) if ens.get("members") is None else ens["members"]}
+        for name, ens in (config.get("ensembles") or {}).items()
+    }
+    return reference_problems(config)
 
 
 # ----- settings that contradict each other -----
@@ -423,6 +432,53 @@ def _kind_settings(ctx: Context) -> Iterator[Problem]:
                 yield problem(f"models.{name}.{key}", f"{_AN[other]} setting, but data.kind is {kind}; remove it")
 
 
+def _techniques(ctx: Context) -> Iterator[Problem]:
+    """Training techniques: test-time views, pseudo-labels, mixing, the weight average, freezing, ArcFace."""
+    from foldwise.train.tta import VIEWS_BY_KIND  # tta.py imports torch only where a view runs
+
+    kind, task = ctx.config["data"]["kind"], ctx.config["task"]
+    for name, model in ctx.config["models"].items():
+        key, epochs = f"models.{name}", model.get("epochs", 1)
+        views = list(model.get("tta") or [])
+        for i, view in enumerate(views):
+            if view in views[:i]:
+                yield problem(f"{key}.tta", f"'{view}' is listed twice")
+            elif view not in VIEWS_BY_KIND[kind]:
+                other = next(k for k, v in VIEWS_BY_KIND.items() if view in v)
+                yield problem(f"{key}.tta", f"'{view}' is {_AN[other]} view, but data.kind is {kind}; "
+                                            f"views for {kind}: {', '.join(VIEWS_BY_KIND[kind])}")
+        for setting, view in (("tta_shift", "shift"), ("tta_roll", "roll")):
+            if ctx.user_set("models", name, setting) and view not in views:
+                yield problem(f"{key}.{setting}", f"used only by the '{view}' view, which tta does not list")
+        if ctx.user_set("models", name, "pseudo") and not model.get("teacher"):
+            yield problem(f"{key}.pseudo", "used only with a teacher (models.<name>.teacher: a model or ensemble)")
+        mix = model["mix"]
+        mixing = mix["mixup_alpha"] > 0 or mix["cutmix_alpha"] > 0
+        if mix["cutmix_alpha"] > 0 and kind == "timeseries":
+            yield problem(f"{key}.mix.cutmix_alpha", "CutMix pastes image rectangles, but data.kind is timeseries; "
+                                                     "use mix.mixup_alpha for series")
+        if not mixing and any(ctx.user_set("models", name, "mix", k) for k in mix):
+            yield problem(f"{key}.mix", "no effect: mixing is on only when mixup_alpha or cutmix_alpha is above 0")
+        elif mixing and mix["off_last_epochs"] >= epochs:
+            yield problem(f"{key}.mix.off_last_epochs", f"{mix['off_last_epochs']} leaves no epoch with mixing "
+                                                        f"(epochs is {epochs})")
+        if ctx.user_set("models", name, "ema", "warmup") and model["ema"]["decay"] == 0:
+            yield problem(f"{key}.ema.warmup", "used only with ema.decay above 0 (0 = no weight average)")
+        freeze = model["freeze"]
+        if freeze["epochs"] >= epochs:
+            yield problem(f"{key}.freeze.epochs", f"{freeze['epochs']} freezes every epoch (epochs is {epochs}); "
+                                                  "the frozen part would never train")
+        if freeze["modules"] is not None and not freeze["modules"]:
+            yield problem(f"{key}.freeze.modules", "empty list; null freezes everything but the head")
+        head = model["head"]
+        if head["kind"] == "arcface" and task != "multiclass":
+            yield problem(f"{key}.head.kind", f"arcface predicts one class per row, but the task is {task}")
+        if head["kind"] != "arcface":
+            for k in ("embedding_size", "scale", "margin", "neighbours"):
+                if ctx.user_set("models", name, "head", k):
+                    yield problem(f"{key}.head.{k}", "used only by head kind: arcface")
+
+
 # ----- data files -----
 
 
@@ -505,7 +561,7 @@ def _templates(data: dict, root: Path, heads: dict) -> Iterator[Problem]:
 Check = Callable[[Context], Iterable[Problem]]
 CONFIG_CHECKS: tuple[Check, ...] = (
     _models_defined, _metrics_and_losses, _backbones, _references, _ensemble_weights, _ensemble_settings,
-    _epoch_selection, _task_settings, _kind_settings,
+    _epoch_selection, _task_settings, _kind_settings, _techniques,
 )
 FILE_CHECKS: tuple[Check, ...] = (_pretrained, _data_files)
 

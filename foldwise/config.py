@@ -39,6 +39,10 @@ def _validator_class():
     return validators.extend(Draft202012Validator, {"properties": set_defaults})
 
 
+# Keys that were removed, with what replaces them (see the README's migration notes).
+REPLACED = {"tta_hflip": "replaced by 'tta: [hflip]' in foldwise 0.3"}
+
+
 def _format_error(err) -> str:
     where = ".".join(str(p) for p in err.absolute_path) or "<top level>"
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
@@ -47,7 +51,8 @@ def _format_error(err) -> str:
         hints = []
         for key in unknown:
             close = difflib.get_close_matches(key, allowed, n=1)
-            hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+            hint = REPLACED.get(key) or (f"did you mean '{close[0]}'?" if close else "")
+            hints.append(f"'{key}'" + (f" ({hint})" if hint else ""))
         return f"config key '{where}': unknown key {', '.join(hints)}; valid keys: {', '.join(allowed)}"
     return f"config key '{where}': {err.message}"
 

@@ -171,6 +171,33 @@ def model_cache(split):
     return inner
 
 
+def teacher_inputs(wildcards):
+    """Input function: a pseudo-labelled student's teacher test file, the test cache and table; {} otherwise.
+
+    The teacher is a model (its gathered test file) or an ensemble (its blended one), so changing
+    the teacher re-runs its students' train jobs and nothing else.
+    """
+    teacher = config["models"][wildcards.model]["teacher"]
+    if not teacher:
+        return {}
+    if teacher in config["models"]:
+        test = rules.gather.output.test.format(model=teacher)
+    else:
+        test = rules.ensemble.output.test.format(ensemble=teacher)
+    return {
+        "teacher": test,
+        "test_cache": model_cache("test")(wildcards),
+        "test_table": rules.test_table.output.test,
+    }
+
+
+def reference_inputs(wildcards):
+    """Input function: the training table for an ArcFace model's reference labels; {} otherwise."""
+    if config["models"][wildcards.model]["head"]["kind"] != "arcface":
+        return {}
+    return {"train_table": rules.tables.output.train}
+
+
 def fold_files(rule_output):
     """Input function: one file per fold of a model (a train or predict output)."""
 

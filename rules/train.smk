@@ -1,5 +1,6 @@
 rule train:
     input:
+        unpack(teacher_inputs),
         table=rules.tables.output.train,
         classes=rules.tables.output.classes,
         folds=rules.folds.output.folds,
@@ -29,6 +30,7 @@ rule train:
 
 rule predict:
     input:
+        unpack(reference_inputs),
         weights=rules.train.output.weights,
         classes=rules.tables.output.classes,
         folds=rules.folds.output.folds,
