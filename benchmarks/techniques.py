@@ -189,10 +189,11 @@ def table(name: str, boards: list[pd.DataFrame]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.techniques", description=__doc__.splitlines()[0])
-    parser.add_argument("competitions", nargs="*", default=list(COMPETITIONS), choices=list(COMPETITIONS))
+    parser.add_argument("competitions", nargs="*", choices=[*COMPETITIONS, []], help="default: all")
     parser.add_argument("--seeds", nargs="+", type=int, default=[42])
     parser.add_argument("--report", action="store_true", help="print the tables of the last runs, run nothing")
     args = parser.parse_args(argv)
+    args.competitions = args.competitions or list(COMPETITIONS)
     raw = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     if args.report:
         for name in args.competitions:
