@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple
 
+from foldwise.classic.families import FAMILIES, FEATURES, TORCH, TORCH_KEYS, family_of
 from foldwise.models.names import backbone_kind, backbone_names
 
 HEAD_ROWS = 5  # rows of each table read to try the image templates
@@ -218,6 +219,39 @@ def _metrics_and_losses(ctx: Context) -> Iterator[Problem]:
         if model.get("loss") not in task.losses:
             yield problem(f"models.{name}.loss",
                           f"unknown loss '{model.get('loss')}' for task {task.name}; valid: {', '.join(task.losses)}")
+
+
+def _families(ctx: Context) -> Iterator[Problem]:
+    """Classic families: their data kinds and features, and no settings of another family."""
+    kind = ctx.config["data"]["kind"]
+    readers = [TORCH, *(f for f, spec in FAMILIES.items() if kind in spec.kinds)]
+    for name, model in ctx.config["models"].items():
+        family, key = family_of(model), f"models.{name}"
+        if family != TORCH:
+            for torch_key in TORCH_KEYS:
+                if ctx.user_set("models", name, torch_key):
+                    yield problem(f"{key}.{torch_key}", f"a setting of nets (family torch), but the family is "
+                                                        f"{family}; its settings go under {key}.{family}")
+            if kind not in FAMILIES[family].kinds:
+                yield problem(f"{key}.family", f"{family} reads {' or '.join(FAMILIES[family].kinds)}, but "
+                                               f"data.kind is {kind}; families for {kind}: {', '.join(readers)}")
+        for other in FAMILIES:
+            if other != family and ctx.user_set("models", name, other):
+                yield problem(f"{key}.{other}", f"settings of family {other}, but the family is {family}; "
+                                                f"set family: {other} or remove them")
+        if family == TORCH or kind not in FAMILIES[family].kinds:
+            continue
+        hyper = model.get(family) or {}
+        features = hyper.get("features", "auto")
+        if features != "auto" and kind not in FEATURES[features][1]:
+            valid = ["auto", *(f for f, (_, kinds) in FEATURES.items() if kind in kinds)]
+            yield problem(f"{key}.{family}.features", f"'{features}' reads {' or '.join(FEATURES[features][1])}, "
+                                                      f"but data.kind is {kind}; features for {kind}: "
+                                                      f"{', '.join(valid)}")
+        if hyper.get("head", "ridge") == "ridge" and FAMILIES[family].features and \
+                model.get("class_weights") == "balanced":
+            yield problem(f"{key}.class_weights", f"balanced is not available with {family}'s ridge head; "
+                                                  f"set {key}.{family}.head: logistic")
 
 
 # ----- references between named entries -----
@@ -431,7 +465,7 @@ def _templates(data: dict, root: Path, heads: dict) -> Iterator[Problem]:
 
 Check = Callable[[Context], Iterable[Problem]]
 CONFIG_CHECKS: tuple[Check, ...] = (
-    _models_defined, _metrics_and_losses, _backbones, _references, _ensemble_weights, _task_settings, _kind_settings,
+    _models_defined, _metrics_and_losses, _backbones, _families, _references, _ensemble_weights, _task_settings, _kind_settings,
 )
 FILE_CHECKS: tuple[Check, ...] = (_pretrained, _data_files)
 

@@ -2,6 +2,7 @@ import functools
 import re
 from pathlib import Path
 
+from foldwise.classic import families
 from foldwise.config import (
     SCHEMA_PATH,
     ensemble_members,
@@ -147,6 +148,38 @@ def fold_params(wildcards):
 def model_params(wildcards):
     """Everything that determines one model's training."""
     return model_settings(config, wildcards.model)
+
+
+##### model families: torch nets or classic (CPU-only) families #####
+
+
+def model_script(rule_name):
+    """Params function: the workflow script of a train/predict job, by the model's family."""
+
+    def inner(wildcards):
+        return families.script(rule_name, config["models"][wildcards.model])
+
+    return inner
+
+
+def model_code(rule_name):
+    """Params function: hash of the code a model's train/predict job runs (its family's modules only)."""
+
+    def inner(wildcards):
+        model = config["models"][wildcards.model]
+        if not families.is_classic(model):
+            return code(rule_name)
+        script = families.script(rule_name, model)
+        return families.code_version(
+            Path(workflow.basedir) / "workflow_scripts" / f"{script}.py", model, KIND
+        )
+
+    return inner
+
+
+def model_gpus(wildcards):
+    """Resources function: 1 GPU for a net's train/predict job, 0 for a CPU-only family."""
+    return families.gpus(config["models"][wildcards.model])
 
 
 def task(wildcards):
