@@ -76,10 +76,12 @@ class LightGBMHead:
         if self.class_weights == "balanced":
             counts = np.bincount(y.astype(int), minlength=2 if self.multilabel else n_classes).astype(float)
             weight = (len(y) / (len(counts) * np.maximum(counts, 1)))[y.astype(int)]
+        x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
         train = lgb.Dataset(x, label=y, weight=weight, params={"verbosity": -1}, free_raw_data=True)
         callbacks, valid_sets = [], []
         if x_valid is not None and self.early_stopping_rounds > 0:
-            valid_sets = [lgb.Dataset(x_valid, label=y_valid, reference=train)]
+            valid_sets = [lgb.Dataset(np.ascontiguousarray(x_valid), label=np.ascontiguousarray(y_valid),
+                                      reference=train)]
             callbacks = [lgb.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False)]
         return lgb.train(
             self._params(objective), train, num_boost_round=self.n_estimators, valid_sets=valid_sets,
