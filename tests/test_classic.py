@@ -150,7 +150,7 @@ def test_image_families_on_pooled_pixels(family):
                          **({"n_estimators": 300, "learning_rate": 0.1} if family == "lightgbm" else {}))
     probs = ClassicModel(settings, seed=0).fit(images, digits.target, tr, te, n_classes=10).predict_proba(images, te)
     assert probs.shape == (200, 10) and np.allclose(probs.sum(1), 1)
-    assert (probs.argmax(1) == digits.target[te]).mean() > {"logistic": 0.85, "lightgbm": 0.6}[family]  # chance: 0.1
+    assert (probs.argmax(1) == digits.target[te]).mean() > {"logistic": 0.8, "lightgbm": 0.6}[family]  # chance: 0.1
 
 
 # ----- config -----
