@@ -102,8 +102,8 @@ def family_modules(model: dict, kind: str) -> list[str]:
 def model_keys(model: dict) -> dict:
     """A model's settings without the keys its family does not read (for params and config hashes)."""
     family = family_of(model)
-    if family == TORCH:
-        return {k: v for k, v in model.items() if k not in FAMILIES}
+    if family == TORCH:  # as before families existed: a net's params and config hash are unchanged
+        return {k: v for k, v in model.items() if k not in FAMILIES and k != "family"}
     return {k: v for k, v in model.items() if k in SHARED_KEYS or k == family}
 
 
