@@ -145,9 +145,8 @@ def pipeline_config(comp: Path, length: int, epochs: int) -> dict:
 
 def snakemake(work: Path, *targets: str, cores: int) -> float:
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-           "--configfile", str(work / "config.yaml"), "--cores", str(cores), "--resources", "gpu=1",
-           *targets]
+    cmd = [sys.executable, "-m", "snakemake", *targets, "--snakefile", str(REPO / "Snakefile"), "--directory",
+           str(work), "--configfile", str(work / "config.yaml"), "--cores", str(cores), "--resources", "gpu=1"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work)
     if proc.returncode != 0:

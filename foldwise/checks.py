@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple
 
-from foldwise.classic.families import FAMILIES, FEATURES, TORCH, TORCH_KEYS, family_of
+from foldwise.classic.families import FAMILIES, FEATURES, TORCH, TORCH_KEYS, TORCH_KINDS, family_of
 from foldwise.models.names import backbone_kind, backbone_names
 
 HEAD_ROWS = 5  # rows of each table read to try the image templates
 WEIGHT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
 AUGMENT_SHARED = ("scale",)
-_AN = {"images": "an image", "timeseries": "a time-series"}
+_AN = {"images": "an image", "timeseries": "a time-series", "tabular": "a tabular"}
 # Settings only one data kind reads: set for the other kind they would be silently ignored.
 KIND_ONLY = {
     "images": {
@@ -37,6 +37,7 @@ KIND_ONLY = {
         "augment": ("roll", "noise"),
         "model": (),
     },
+    "tabular": {"data": ("feature_cols", "categorical_cols"), "augment": (), "model": ()},
 }
 
 
@@ -151,7 +152,7 @@ def backbone_problem(backbone: str, kind: str) -> str | None:
 def _backbones(ctx: Context) -> Iterator[Problem]:
     kind = ctx.config["data"]["kind"]
     for name, model in ctx.config["models"].items():
-        if isinstance(model.get("backbone"), str):
+        if isinstance(model.get("backbone"), str) and kind in TORCH_KINDS:  # tabular: _families refuses nets
             msg = backbone_problem(model["backbone"], kind)
             if msg:
                 yield problem(f"models.{name}.backbone", msg)
@@ -224,9 +225,12 @@ def _metrics_and_losses(ctx: Context) -> Iterator[Problem]:
 def _families(ctx: Context) -> Iterator[Problem]:
     """Classic families: their data kinds and features, and no settings of another family."""
     kind = ctx.config["data"]["kind"]
-    readers = [TORCH, *(f for f, spec in FAMILIES.items() if kind in spec.kinds)]
+    readers = [*([TORCH] if kind in TORCH_KINDS else []), *(f for f, spec in FAMILIES.items() if kind in spec.kinds)]
     for name, model in ctx.config["models"].items():
         family, key = family_of(model), f"models.{name}"
+        if family == TORCH and kind not in TORCH_KINDS:
+            yield problem(f"{key}.family", f"nets (family torch) read {' or '.join(TORCH_KINDS)}, but data.kind is "
+                                           f"{kind}; families for {kind}: {', '.join(readers)}")
         if family != TORCH:
             for torch_key in TORCH_KEYS:
                 if ctx.user_set("models", name, torch_key):
@@ -354,6 +358,8 @@ def _ensemble_weights(ctx: Context) -> Iterator[Problem]:
 def _task_settings(ctx: Context) -> Iterator[Problem]:
     cfg = ctx.config
     task, data, scheme = cfg["task"], cfg["data"], cfg["folds"]["scheme"]
+    if data["kind"] == "tabular" and not data["test_csv"]:
+        yield problem("data.test_csv", "data.kind tabular reads the test rows' features from it; give the file")
     if data["label_cols"] is not None and task != "multilabel":
         yield problem("data.label_cols", "only for task multilabel")
     if scheme in ("group", "stratified_group") and not data["group_col"]:
@@ -367,21 +373,21 @@ def _task_settings(ctx: Context) -> Iterator[Problem]:
 
 def _kind_settings(ctx: Context) -> Iterator[Problem]:
     kind = ctx.config["data"]["kind"]
-    other = next(k for k in KIND_ONLY if k != kind)
     own = ", ".join([*KIND_ONLY[kind]["augment"], *AUGMENT_SHARED])
     data_defaults = ctx.schema["properties"]["data"]["properties"]
-    for key in KIND_ONLY[other]["data"]:
-        if ctx.user_set("data", key) and ctx.config["data"][key] != data_defaults[key].get("default"):
-            yield problem(f"data.{key}",
-                          f"{_AN[other]} setting, but data.kind is {kind}; set data.kind: {other} or remove it")
-    for name, model in ctx.config["models"].items():
-        for key in KIND_ONLY[other]["augment"]:
-            if ctx.user_set("models", name, "augment", key) and model["augment"][key] > 0:
-                yield problem(f"models.{name}.augment.{key}",
-                              f"{_AN[other]} augmentation, but data.kind is {kind}; augmentations for {kind}: {own}")
-        for key in KIND_ONLY[other]["model"]:
-            if model.get(key):
-                yield problem(f"models.{name}.{key}", f"{_AN[other]} setting, but data.kind is {kind}; remove it")
+    for other in (k for k in KIND_ONLY if k != kind):
+        for key in KIND_ONLY[other]["data"]:
+            if ctx.user_set("data", key) and ctx.config["data"][key] != data_defaults[key].get("default"):
+                yield problem(f"data.{key}",
+                              f"{_AN[other]} setting, but data.kind is {kind}; set data.kind: {other} or remove it")
+        for name, model in ctx.config["models"].items():
+            for key in KIND_ONLY[other]["augment"]:
+                if ctx.user_set("models", name, "augment", key) and model["augment"][key] > 0:
+                    yield problem(f"models.{name}.augment.{key}",
+                                  f"{_AN[other]} augmentation, but data.kind is {kind}; augmentations for {kind}: {own}")
+            for key in KIND_ONLY[other]["model"]:
+                if model.get(key):
+                    yield problem(f"models.{name}.{key}", f"{_AN[other]} setting, but data.kind is {kind}; remove it")
 
 
 # ----- data files -----
@@ -399,6 +405,10 @@ def _needed_columns(data: dict, task: str) -> dict[str, list[tuple[str, str]]]:
     series += [("data.series_channels", c) for c in data["series_channels"] or []]
     if data["kind"] == "timeseries":
         need.update(train_series=series, test_series=series)
+    if data["kind"] == "tabular" and data["feature_cols"]:
+        features = [("data.feature_cols", c) for c in data["feature_cols"]]
+        need["train_csv"] = need["train_csv"] + features
+        need["test_csv"] = need["test_csv"] + features
     return need
 
 

@@ -25,7 +25,11 @@ ENSEMBLES = list(config["ensembles"])
 FOLDS = list(range(config["folds"]["n_splits"]))
 SUBMISSIONS = submission_names(config)
 KIND = config["data"]["kind"]
-CACHE_SCRIPT = {"images": "cache_images", "timeseries": "cache_series"}[KIND]
+CACHE_SCRIPT = {
+    "images": "cache_images",
+    "timeseries": "cache_series",
+    "tabular": "cache_tabular",
+}[KIND]
 ENV = "../envs/foldwise.yaml"
 
 
@@ -80,14 +84,14 @@ def table_params(wildcards):
         "group_col",
         "kind",
     ]
-    keys.append("train_images" if KIND == "images" else "train_series")
+    keys += {"images": ["train_images"], "timeseries": ["train_series"], "tabular": []}[KIND]
     return _data_subset(*keys)
 
 
 def test_table_params(wildcards):
     """What the test table depends on (not the training files)."""
     keys = ["dir", "test_csv", "sample_submission", "id_col", "kind"]
-    keys.append("test_images" if KIND == "images" else "test_series")
+    keys += {"images": ["test_images"], "timeseries": ["test_series"], "tabular": []}[KIND]
     return _data_subset(*keys)
 
 
@@ -96,6 +100,9 @@ def cache_params(wildcards):
     split = wildcards.split
     if KIND == "images":
         return _data_subset("dir", "channels")
+    if KIND == "tabular":
+        keys = ("dir", "train_csv", "test_csv", "sample_submission", "id_col")
+        return {**_data_subset(*keys), "layout": tabular_layout()}
     keys = (
         "dir",
         f"{split}_series",
@@ -118,6 +125,9 @@ def split_inputs_digest(split):
     d = DataConfig.from_dict(config["data"])
     if KIND == "timeseries":
         return file_checksum(d.path(getattr(d, f"{split}_series")))
+    if KIND == "tabular":  # the split's table holds the features
+        name = d.train_csv if split == "train" else d.test_csv
+        return file_checksum(d.path(name)) if name else None
     try:
         names = split_image_paths(d, split, split_table(d, split)[0])
     except FoldwiseError:
@@ -133,8 +143,22 @@ def cache_inputs(wildcards):
     return split_inputs_digest(wildcards.split)
 
 
+@functools.cache
+def tabular_layout():
+    """data.kind tabular: the feature columns and the categorical ones, read from train_csv once per plan."""
+    from foldwise.data.tabular import tabular_layout as layout
+
+    d = config["data"]
+    try:
+        return layout(DataConfig.from_dict(d), d["feature_cols"], d["categorical_cols"])
+    except FoldwiseError as exc:
+        raise WorkflowError(f"invalid data: {exc}") from None
+
+
 def cache_size(model):
-    """The cache a model reads: its image size, or the data's series length."""
+    """The cache a model reads: its image size, the data's series length, or 0 (tabular)."""
+    if config["data"]["kind"] == "tabular":
+        return 0
     if config["data"]["kind"] == "timeseries":
         return config["data"]["series_length"]
     return config["models"][model]["img_size"]
@@ -146,8 +170,11 @@ def fold_params(wildcards):
 
 
 def model_params(wildcards):
-    """Everything that determines one model's training."""
-    return model_settings(config, wildcards.model)
+    """Everything that determines one model's training (tabular: and the cache's column layout)."""
+    settings = model_settings(config, wildcards.model)
+    if KIND == "tabular":
+        settings["layout"] = tabular_layout()
+    return settings
 
 
 ##### model families: torch nets or classic (CPU-only) families #####

@@ -293,3 +293,103 @@ def test_editing_a_family_module_reruns_only_its_models(sensor_run):
         _model_jobs("rocket") | _model_jobs("lin") | DOWNSTREAM | pair)
     assert _plan_after_edit(sensor_run, "foldwise/train/augment.py") == _model_jobs("r1d") | DOWNSTREAM | pair
     assert sensor_run.plan() == []
+
+
+# ----- tabular competitions -----
+
+
+def make_wine_competition(out, n_test: int = 48):
+    """scikit-learn's wine data (178 real wines, 13 measurements, 3 cultivars) as a tabular competition.
+
+    A text column (``colour_band``: the colour intensity binned into words) is added to exercise
+    categorical columns, and some cells are emptied (missing values).
+    """
+    from sklearn.datasets import load_wine
+
+    wine = load_wine(as_frame=True)
+    df = wine.data.copy()
+    df["colour_band"] = pd.cut(df["color_intensity"], [0, 3, 5, 8, 20], labels=["pale", "light", "deep", "dark"])
+    df.loc[df.index[::9], "magnesium"] = np.nan
+    df.insert(0, "id", [f"w{i:03d}" for i in range(len(df))])
+    df.insert(1, "label", [wine.target_names[t] for t in wine.target])
+    df = df.sample(frac=1, random_state=0).reset_index(drop=True)
+    train, test = df.iloc[n_test:], df.iloc[:n_test]
+    out.mkdir(parents=True, exist_ok=True)
+    train.to_csv(out / "train.csv", index=False)
+    test.drop(columns="label").to_csv(out / "test.csv", index=False)
+    test[["id"]].assign(label="class_0").to_csv(out / "sample_submission.csv", index=False)
+    test[["id", "label"]].to_csv(out / "solution.csv", index=False)
+    return out
+
+
+def test_tabular_layout_and_cache(tmp_path):
+    from foldwise.data.tables import DataConfig
+    from foldwise.data.tabular import cache_tabular, tabular_layout
+
+    comp = make_wine_competition(tmp_path / "wine")
+    dcfg = DataConfig.from_dict({"dir": str(comp), "kind": "tabular"})
+    layout = tabular_layout(dcfg, None, None)
+    assert layout["columns"][0] == "alcohol" and len(layout["columns"]) == 14
+    assert layout["categorical"] == ["colour_band"]
+    for split in ("train", "test"):
+        cache_tabular(dcfg, split, layout["columns"], layout["categorical"], tmp_path / f"{split}.npy")
+    train, test = np.load(tmp_path / "train.npy"), np.load(tmp_path / "test.npy")
+    assert train.shape == (130, 14) and test.shape == (48, 14) and train.dtype == np.float32
+    assert np.isnan(train[:, layout["columns"].index("magnesium")]).any()
+    bands = layout["columns"].index("colour_band")
+    assert len(set(train[:, bands]) | set(test[:, bands])) == 4  # the same codes in both splits
+
+
+@pytest.mark.parametrize("family", ["logistic", "lightgbm"])
+def test_tabular_families(family, tmp_path):
+    from foldwise.data.tables import DataConfig
+    from foldwise.data.tabular import tabular_array, tabular_layout
+
+    comp = make_wine_competition(tmp_path / "wine")
+    dcfg = DataConfig.from_dict({"dir": str(comp), "kind": "tabular"})
+    layout = tabular_layout(dcfg, None, None)
+    table = pd.read_csv(comp / "train.csv", dtype=str, keep_default_na=False, na_values=[""])
+    x = tabular_array(table, layout["columns"], layout["categorical"], "train.csv")
+    y = pd.Categorical(table["label"]).codes.astype(int)
+    tr, va = np.arange(90), np.arange(90, 130)
+    settings = {**_settings(family, kind="tabular"), "layout": layout}
+    model = ClassicModel(settings, seed=0).fit(x, y, tr, va, n_classes=3)
+    probs = model.predict_proba(x, va)
+    assert np.allclose(probs.sum(1), 1) and (probs.argmax(1) == y[va]).mean() > 0.85
+    np.testing.assert_array_equal(probs, ClassicModel(settings, seed=0).fit(x, y, tr, va, n_classes=3).predict_proba(x, va))
+
+
+def test_tabular_config_checks():
+    cfg = {"data": {"kind": "tabular", "dir": "unused"}, "models": {"net": {"backbone": "resnet18"}}}
+    with pytest.raises(ConfigError, match=re.escape("'models.net.family': nets (family torch) read images or "
+                                                    "timeseries, but data.kind is tabular; families for tabular: "
+                                                    "lightgbm, logistic")):
+        validate(cfg)
+    cfg = {"data": {"kind": "tabular", "dir": "unused", "test_csv": None}, "models": {"g": {"family": "lightgbm"}}}
+    with pytest.raises(ConfigError, match="'data.test_csv': data.kind tabular reads the test rows' features"):
+        validate(cfg)
+    cfg = {"data": {"dir": "unused", "feature_cols": ["a"]}, "models": {"g": {"family": "logistic"}}}
+    with pytest.raises(ConfigError, match="'data.feature_cols': a tabular setting, but data.kind is images"):
+        validate(cfg)
+
+
+@pytest.mark.workflow
+def test_tabular_competition_end_to_end(tmp_path):
+    comp = make_wine_competition(tmp_path / "wine")
+    cfg = {
+        "seed": 1,
+        "data": {"kind": "tabular", "dir": str(comp), "solution": "solution.csv"},
+        "folds": {"n_splits": 3, "seed": 0},
+        "models": {"gbdt": {"family": "lightgbm", "lightgbm": {"n_estimators": 200}}, "lin": {"family": "logistic"}},
+        "ensembles": {"blend": {"method": "optimize"}},
+    }
+    pipe = Pipeline(copy_code(tmp_path / "code"), tmp_path / "work", cfg)
+    pipe.snakemake()
+    res = pipe.work / "results"
+    assert np.load(res / "cache" / "0" / "test.npy").shape == (48, 14)
+    board = pd.read_csv(res / "leaderboard.csv").set_index("name")
+    assert set(board.index) == {"gbdt", "lin", "blend"} and (board["holdout"] > 0.85).all()
+    sample = pd.read_csv(comp / "sample_submission.csv")
+    sub = pd.read_csv(res / "submissions" / "blend.csv")
+    assert list(sub["id"]) == list(sample["id"]) and set(sub["label"]) <= {"class_0", "class_1", "class_2"}
+    assert pipe.plan() == []

@@ -44,17 +44,19 @@ FEATURES: dict[str, tuple[str, tuple[str, ...]]] = {
     "multirocket": ("foldwise.classic.rocket", ("timeseries",)),
     "summary": ("foldwise.classic.features", ("timeseries",)),
     "pixels": ("foldwise.classic.features", ("images",)),
+    "columns": ("foldwise.classic.features", ("tabular",)),
 }
-AUTO_FEATURES = {"timeseries": "summary", "images": "pixels"}
+AUTO_FEATURES = {"timeseries": "summary", "images": "pixels", "tabular": "columns"}
 
 FAMILIES: dict[str, Family] = {
     "minirocket": Family(kinds=("timeseries",), head="foldwise.classic.linear", features="minirocket"),
     "multirocket": Family(kinds=("timeseries",), head="foldwise.classic.linear", features="multirocket"),
-    "lightgbm": Family(kinds=("timeseries", "images"), head="foldwise.classic.gbdt"),
-    "logistic": Family(kinds=("timeseries", "images"), head="foldwise.classic.linear"),
+    "lightgbm": Family(kinds=("timeseries", "images", "tabular"), head="foldwise.classic.gbdt"),
+    "logistic": Family(kinds=("timeseries", "images", "tabular"), head="foldwise.classic.linear"),
 }
 FAMILY_NAMES = (TORCH, *FAMILIES)
 
+TORCH_KINDS = ("images", "timeseries")  # the data kinds nets read
 # Model keys only the nets read; a classic model setting one is refused by foldwise.checks.
 TORCH_KEYS = (
     "backbone", "pretrained", "model_kwargs", "epochs", "batch_size", "lr", "weight_decay", "warmup_epochs",

@@ -1,6 +1,8 @@
-"""Cheap fixed features: per-channel summary statistics of series, pooled pixels of images.
+"""Cheap features: per-channel summary statistics of series, pooled pixels of images, tabular columns.
 
-Neither has fitted state: the features of a row depend on that row only.
+Summary statistics and pooled pixels have no fitted state (a row's features
+depend on that row only); tabular columns learn medians and categories from the
+training rows.
 
 Shape:
     series ``(N, C, T)`` float (standardised channels) -> ``(N, C * 14)``;
@@ -88,7 +90,77 @@ class Pixels:
         return cls(**params)
 
 
-TRANSFORMS = {"summary": Summary, "pixels": Pixels}
+class Columns:
+    """Tabular feature columns: numeric ones with missing values filled by the training rows' median,
+    categorical ones mapped to the training rows' ``max_categories`` commonest values.
+
+    Args:
+        categorical: indices of the categorical columns in the cache.
+        onehot: one-hot encode the categories (linear heads) instead of passing their index (LightGBM).
+        max_categories: most categories kept per column; rarer and unseen ones are missing (all-zero one-hot).
+
+    Shape:
+        ``(N, F)`` float32 cache -> ``(N, F')``: numeric columns, then one index (or one-hot block) per
+        categorical column; :attr:`categorical_out_` lists the index columns (LightGBM's categorical features).
+    """
+
+    name = "columns"
+
+    def __init__(self, categorical=(), onehot: bool = False, max_categories: int = 50, **_):
+        self.categorical = [int(c) for c in categorical]
+        self.onehot, self.max_categories = bool(onehot), int(max_categories)
+        self.params = {"categorical": self.categorical, "onehot": self.onehot, "max_categories": self.max_categories}
+
+    def fit(self, x: np.ndarray) -> "Columns":
+        x = np.asarray(x, dtype=np.float64)
+        self.numeric_ = np.array([j for j in range(x.shape[1]) if j not in set(self.categorical)], dtype=np.int64)
+        num = x[:, self.numeric_]
+        with np.errstate(all="ignore"):
+            med = np.nanmedian(num, axis=0) if num.size else np.zeros(0)
+        self.medians_ = np.where(np.isnan(med), 0.0, med) if len(med) else np.zeros(len(self.numeric_))
+        self.codes_ = []
+        for j in self.categorical:
+            col = x[:, j][~np.isnan(x[:, j])]
+            values, counts = np.unique(col, return_counts=True)
+            order = np.lexsort((values, -counts))[: self.max_categories]
+            self.codes_.append(values[order])
+        return self
+
+    @property
+    def categorical_out_(self) -> list[int]:
+        return [] if self.onehot else list(range(len(self.numeric_), len(self.numeric_) + len(self.categorical)))
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        num = x[:, self.numeric_]
+        num = np.where(np.isnan(num), self.medians_, num)
+        parts = [num]
+        for j, codes in zip(self.categorical, self.codes_):
+            lookup = {c: i for i, c in enumerate(codes.tolist())}
+            idx = np.array([lookup.get(v, -1) for v in x[:, j].tolist()], dtype=np.int64)
+            if self.onehot:
+                block = np.zeros((len(x), len(codes)))
+                block[idx >= 0, idx[idx >= 0]] = 1.0
+                parts.append(block)
+            else:
+                parts.append(np.where(idx >= 0, idx, np.nan)[:, None])
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        lengths = np.array([len(c) for c in self.codes_], dtype=np.int64)
+        codes = np.concatenate(self.codes_) if self.codes_ else np.zeros(0)
+        return {"numeric": self.numeric_, "medians": self.medians_, "codes": codes, "code_lengths": lengths}
+
+    @classmethod
+    def restore(cls, params: dict, arrays: dict[str, np.ndarray]) -> "Columns":
+        out = cls(**params)
+        out.numeric_, out.medians_ = arrays["numeric"], arrays["medians"]
+        bounds = np.concatenate([[0], np.cumsum(arrays["code_lengths"])]).astype(int)
+        out.codes_ = [arrays["codes"][a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        return out
+
+
+TRANSFORMS = {"summary": Summary, "pixels": Pixels, "columns": Columns}
 
 
 def create_transform(name: str, **params):

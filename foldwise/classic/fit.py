@@ -122,6 +122,10 @@ class ClassicModel:
             return {**{k: hyper[k] for k in keep if hyper.get(k) is not None}, "seed": self.seed}
         if self.features == "pixels":
             return {"pool": hyper.get("pool", 8)}
+        if self.features == "columns":  # the cache's layout, decided from train_csv when the DAG is planned
+            layout = self.settings.get("layout") or {"columns": [], "categorical": []}
+            categorical = [layout["columns"].index(c) for c in layout["categorical"]]
+            return {"categorical": categorical, "onehot": self.family != "lightgbm"}
         return {}
 
     def _module(self, name: str):
@@ -148,7 +152,8 @@ class ClassicModel:
         head_mod = self._module(FAMILIES[self.family].head)
         self.head_ = head_mod.create_head(self.head_name, **self.head_params)
         y_va = None if valid_rows is None else y[valid_rows]
-        self.head_.fit(f_tr, y[train_rows], n_classes, multilabel=self.multilabel, x_valid=f_va, y_valid=y_va)
+        self.head_.fit(f_tr, y[train_rows], n_classes, multilabel=self.multilabel, x_valid=f_va, y_valid=y_va,
+                       categorical=getattr(self.transform_, "categorical_out_", None))
         self._train_features = f_tr
         return self
 

@@ -53,9 +53,14 @@ class LightGBMHead:
             "num_threads": self.threads, "verbosity": -1,
         }
 
-    def fit(self, x, y, n_classes: int, multilabel: bool = False, x_valid=None, y_valid=None) -> "LightGBMHead":
-        """Fit on ``x`` (N, F) and ``y``; early-stop on ``(x_valid, y_valid)`` when given."""
+    def fit(self, x, y, n_classes: int, multilabel: bool = False, x_valid=None, y_valid=None,
+            categorical=None, **_) -> "LightGBMHead":
+        """Fit on ``x`` (N, F) and ``y``; early-stop on ``(x_valid, y_valid)`` when given.
+
+        ``categorical``: indices of columns holding category indices (LightGBM's categorical features).
+        """
         y = np.asarray(y)
+        self._categorical = list(categorical) if categorical else "auto"
         self.multilabel = multilabel
         if multilabel:
             jobs = [(y[:, j], None if y_valid is None else y_valid[:, j], {"objective": "binary"}) for j in range(y.shape[1])]
@@ -77,7 +82,8 @@ class LightGBMHead:
             counts = np.bincount(y.astype(int), minlength=2 if self.multilabel else n_classes).astype(float)
             weight = (len(y) / (len(counts) * np.maximum(counts, 1)))[y.astype(int)]
         x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
-        train = lgb.Dataset(x, label=y, weight=weight, params={"verbosity": -1}, free_raw_data=True)
+        train = lgb.Dataset(x, label=y, weight=weight, params={"verbosity": -1}, free_raw_data=True,
+                            categorical_feature=self._categorical)
         callbacks, valid_sets = [], []
         if x_valid is not None and self.early_stopping_rounds > 0:
             valid_sets = [lgb.Dataset(np.ascontiguousarray(x_valid), label=np.ascontiguousarray(y_valid),
