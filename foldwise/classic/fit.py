@@ -141,7 +141,8 @@ class ClassicModel:
             self.channels_ = ChannelScaler().fit(x_tr)
         feat_mod = self._module(FEATURES[self.features][0])
         self.transform_ = feat_mod.create_transform(self.features, **self.feature_params, threads=self.threads)
-        f_tr = self.transform_.fit(self._inputs(x_tr)).transform(self._inputs(x_tr))
+        x_tr = self._inputs(x_tr)
+        f_tr = self.transform_.fit(x_tr).transform(x_tr)
         f_va = None if valid_rows is None else self.features_of(data, valid_rows, scaled=False)
         if self.scale_features:
             from foldwise.classic.linear import FeatureScaler
@@ -154,7 +155,7 @@ class ClassicModel:
         y_va = None if valid_rows is None else y[valid_rows]
         self.head_.fit(f_tr, y[train_rows], n_classes, multilabel=self.multilabel, x_valid=f_va, y_valid=y_va,
                        categorical=getattr(self.transform_, "categorical_out_", None))
-        self._train_features = f_tr
+        self._train_features, self._valid_features = f_tr, f_va  # for the OOF predictions: transformed once
         return self
 
     def _inputs(self, x: np.ndarray) -> np.ndarray:
@@ -175,7 +176,12 @@ class ClassicModel:
         return np.asarray(self.head_.predict_proba(self.features_of(data, rows)), dtype=np.float64)
 
     def train_proba(self) -> np.ndarray:
+        """Probabilities of the training rows (from the features computed while fitting)."""
         return np.asarray(self.head_.predict_proba(self._train_features), dtype=np.float64)
+
+    def valid_proba(self) -> np.ndarray:
+        """Probabilities of the ``valid_rows`` given to :meth:`fit` (their features were computed there)."""
+        return np.asarray(self.head_.predict_proba(self._valid_features), dtype=np.float64)
 
     # ----- state -----
 
@@ -244,7 +250,7 @@ def train_classic_fold(settings: dict, paths: ClassicPaths, fold: int, target_co
     seed = derive_seed(settings["seed"], settings["model"], fold)
     model = ClassicModel(settings, seed, threads).fit(data, y, tr_idx, va_idx, n_classes=len(classes))
     t_fit = time.perf_counter() - t_start
-    probs = model.predict_proba(data, va_idx)
+    probs = model.valid_proba()
     score = metric(y[va_idx], probs)
     valid_loss = get_metric("log_loss", task.name)(y[va_idx], probs)
     train_loss = get_metric("log_loss", task.name)(y[tr_idx], model.train_proba())
