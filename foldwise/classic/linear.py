@@ -89,20 +89,34 @@ class RidgeHead(_LinearHead):
         t = 2.0 * targets - 1.0  # +-1, as RidgeClassifier encodes classes
         x_mean, t_mean = x.mean(0), t.mean(0)
         xc, tc = x - x_mean, t - t_mean
-        u, s, vt = np.linalg.svd(xc, full_matrices=False)  # thin: min(N, F) components
-        ut_t = u.T @ tc
-        n = len(x)
+        n, f = xc.shape
+        # One eigendecomposition serves every alpha: of the N x N Gram matrix when features outnumber
+        # rows (ROCKET: ~50,000 features), else of the F x F covariance. In its eigenbasis Z (N x r, the
+        # centred rows' coordinates, squared norms lam), ridge's fit is Z diag(1 / (lam + alpha)) Z^T t.
+        if n <= f:
+            lam, q = np.linalg.eigh(xc @ xc.T)
+            lam = np.clip(lam, 0.0, None)
+            z = q * np.sqrt(lam)  # Z = Q diag(sqrt(lam)): Z Z^T = X X^T
+        else:
+            lam, v = np.linalg.eigh(xc.T @ xc)
+            lam = np.clip(lam, 0.0, None)
+            z = xc @ v
+        zt_t = z.T @ tc
         best = None
         for alpha in self.alphas:
-            shrink = s**2 / (s**2 + alpha)
-            fitted = u @ (shrink[:, None] * ut_t) + t_mean
-            hat = (u**2) @ shrink + 1.0 / n  # leverage, intercept included
+            inv = 1.0 / (lam + alpha)
+            fitted = z @ (inv[:, None] * zt_t) + t_mean
+            hat = (z**2) @ inv + 1.0 / n  # leverage, intercept included
             loo = t - (t - fitted) / np.maximum(1.0 - hat, 1e-12)[:, None]
             err = float(np.mean((t - loo) ** 2))
             if best is None or err < best[0] - 1e-12:
                 best = (err, alpha, loo)
         _, self.alpha_, loo = best
-        w = vt.T @ ((s / (s**2 + self.alpha_))[:, None] * ut_t)  # (F, K)
+        inv = 1.0 / (lam + self.alpha_)
+        if n <= f:  # w = X^T (X X^T + alpha I)^-1 t
+            w = xc.T @ (q @ (inv[:, None] * (q.T @ tc)))
+        else:  # w = (X^T X + alpha I)^-1 X^T t
+            w = v @ (inv[:, None] * (v.T @ (xc.T @ tc)))
         self.coef_, self.intercept_ = w.T, t_mean - x_mean @ w
         self.multilabel = multilabel
         self.scale_ = _platt(loo, targets) if multilabel else np.array([_temperature(loo, np.asarray(y))])
