@@ -73,6 +73,13 @@ def _data_subset(*keys):
     return {k: config["data"][k] for k in keys}
 
 
+# data keys naming a split's inputs, by data.kind (tabular: the table's own columns)
+INPUT_KEYS = {
+    split: {"images": [f"{split}_images"], "timeseries": [f"{split}_series"], "tabular": []}
+    for split in ("train", "test")
+}
+
+
 def table_params(wildcards):
     """What the training table depends on (not the test files)."""
     keys = [
@@ -84,14 +91,14 @@ def table_params(wildcards):
         "group_col",
         "kind",
     ]
-    keys += {"images": ["train_images"], "timeseries": ["train_series"], "tabular": []}[KIND]
+    keys += INPUT_KEYS["train"][KIND]
     return _data_subset(*keys)
 
 
 def test_table_params(wildcards):
     """What the test table depends on (not the training files)."""
     keys = ["dir", "test_csv", "sample_submission", "id_col", "kind"]
-    keys += {"images": ["test_images"], "timeseries": ["test_series"], "tabular": []}[KIND]
+    keys += INPUT_KEYS["test"][KIND]
     return _data_subset(*keys)
 
 
