@@ -18,7 +18,8 @@ Accuracy is each submission's score on the held-back test labels. Beside it,
 in the same benchmark run and on the same zero-padded arrays, aeon's
 ``MultiRocketClassifier`` (10,000 kernels, ``n_jobs`` = the cores) is fitted on
 the whole training split and predicts the test split; its time is fit +
-predict, after a warm-up fit (numba compilation) that is not counted.
+predict, after a warm-up fit (numba compilation) that is not counted. The
+pipeline's numba kernels are warm too (cached on disk by earlier runs).
 
 aeon 1.6 caps numba below 0.64 and so numpy below 2.4, which cannot share a
 virtualenv with ``snakemake-executor-plugin-slurm`` 2.8 (numpy >= 2.4.5): the
@@ -73,7 +74,7 @@ else:
     t = max(d["x_train"].shape[-1], d["x_test"].shape[-1])
     pad = lambda x: np.pad(x, ((0, 0), (0, 0), (0, t - x.shape[-1]))).astype(np.float64)
     xtr, xte = pad(d["x_train"]), pad(d["x_test"])
-    MultiRocketClassifier(n_kernels=kernels, random_state=0, n_jobs=threads).fit(xtr[:10], d["y_train"][:10])  # warm-up
+    MultiRocketClassifier(n_kernels=kernels, random_state=0, n_jobs=threads).fit(xtr, d["y_train"])  # warm-up: numba
     t0 = time.perf_counter()
     clf = MultiRocketClassifier(n_kernels=kernels, random_state=0, n_jobs=threads).fit(xtr, d["y_train"])
     pred = clf.predict(xte)
@@ -169,8 +170,11 @@ def run_dataset(name: str, aeon_python: str, epochs: int, cores: int) -> dict:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     (work / "config.yaml").write_text(yaml.safe_dump(pipeline_config(comp, length, epochs), sort_keys=False))
-    aeon = json.loads(subprocess.run([aeon_python, "-c", AEON_SCRIPT, "fit", name, str(arrays), str(cores),
-                                      str(KERNELS)], check=True, capture_output=True, text=True).stdout)
+    proc = subprocess.run([aeon_python, "-c", AEON_SCRIPT, "fit", name, str(arrays), str(cores), str(KERNELS)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"aeon on {name} failed:\n{proc.stderr[-3000:]}")
+    aeon = json.loads(proc.stdout)
     t_rocket = snakemake(work, "results/submissions/multirocket.csv", cores=cores)
     t_nets = snakemake(work, "results/submissions/resnet1d.csv", "results/submissions/inception.csv", cores=cores)
     t_blend = snakemake(work, cores=cores)
