@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple
 
+from foldwise.classic.families import FAMILIES, FEATURES, TORCH, TORCH_KEYS, TORCH_KINDS, family_of
 from foldwise.models.names import backbone_kind, backbone_names
 
 HEAD_ROWS = 5  # rows of each table read to try the image templates
 WEIGHT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
 AUGMENT_SHARED = ("noise", "scale")
-_AN = {"images": "an image", "timeseries": "a time-series"}
+_AN = {"images": "an image", "timeseries": "a time-series", "tabular": "a tabular"}
 # Settings only one data kind reads: set for the other kind they would be silently ignored.
 KIND_ONLY = {
     "images": {
@@ -37,6 +38,7 @@ KIND_ONLY = {
         "augment": ("roll",),
         "model": (),
     },
+    "tabular": {"data": ("feature_cols", "categorical_cols"), "augment": (), "model": ()},
 }
 
 
@@ -151,7 +153,7 @@ def backbone_problem(backbone: str, kind: str) -> str | None:
 def _backbones(ctx: Context) -> Iterator[Problem]:
     kind = ctx.config["data"]["kind"]
     for name, model in ctx.config["models"].items():
-        if isinstance(model.get("backbone"), str):
+        if isinstance(model.get("backbone"), str) and kind in TORCH_KINDS:  # tabular: _families refuses nets
             msg = backbone_problem(model["backbone"], kind)
             if msg:
                 yield problem(f"models.{name}.backbone", msg)
@@ -219,6 +221,42 @@ def _metrics_and_losses(ctx: Context) -> Iterator[Problem]:
         if model.get("loss") not in task.losses:
             yield problem(f"models.{name}.loss",
                           f"unknown loss '{model.get('loss')}' for task {task.name}; valid: {', '.join(task.losses)}")
+
+
+def _families(ctx: Context) -> Iterator[Problem]:
+    """Classic families: their data kinds and features, and no settings of another family."""
+    kind = ctx.config["data"]["kind"]
+    readers = [*([TORCH] if kind in TORCH_KINDS else []), *(f for f, spec in FAMILIES.items() if kind in spec.kinds)]
+    for name, model in ctx.config["models"].items():
+        family, key = family_of(model), f"models.{name}"
+        if family == TORCH and kind not in TORCH_KINDS:
+            yield problem(f"{key}.family", f"nets (family torch) read {' or '.join(TORCH_KINDS)}, but data.kind is "
+                                           f"{kind}; families for {kind}: {', '.join(readers)}")
+        if family != TORCH:
+            for torch_key in TORCH_KEYS:
+                if ctx.user_set("models", name, torch_key):
+                    yield problem(f"{key}.{torch_key}", f"a setting of nets (family torch), but the family is "
+                                                        f"{family}; its settings go under {key}.{family}")
+            if kind not in FAMILIES[family].kinds:
+                yield problem(f"{key}.family", f"{family} reads {' or '.join(FAMILIES[family].kinds)}, but "
+                                               f"data.kind is {kind}; families for {kind}: {', '.join(readers)}")
+        for other in FAMILIES:
+            if other != family and ctx.user_set("models", name, other):
+                yield problem(f"{key}.{other}", f"settings of family {other}, but the family is {family}; "
+                                                f"set family: {other} or remove them")
+        if family == TORCH or kind not in FAMILIES[family].kinds:
+            continue
+        hyper = model.get(family) or {}
+        features = hyper.get("features", "auto")
+        if features != "auto" and kind not in FEATURES[features][1]:
+            valid = ["auto", *(f for f, (_, kinds) in FEATURES.items() if kind in kinds)]
+            yield problem(f"{key}.{family}.features", f"'{features}' reads {' or '.join(FEATURES[features][1])}, "
+                                                      f"but data.kind is {kind}; features for {kind}: "
+                                                      f"{', '.join(valid)}")
+        if hyper.get("head", "ridge") == "ridge" and FAMILIES[family].features and \
+                model.get("class_weights") == "balanced":
+            yield problem(f"{key}.class_weights", f"balanced is not available with {family}'s ridge head; "
+                                                  f"set {key}.{family}.head: logistic")
 
 
 # ----- references between named entries -----
@@ -402,6 +440,8 @@ def _epoch_selection(ctx: Context) -> Iterator[Problem]:
 def _task_settings(ctx: Context) -> Iterator[Problem]:
     cfg = ctx.config
     task, data, scheme = cfg["task"], cfg["data"], cfg["folds"]["scheme"]
+    if data["kind"] == "tabular" and not data["test_csv"]:
+        yield problem("data.test_csv", "data.kind tabular reads the test rows' features from it; give the file")
     if data["label_cols"] is not None and task != "multilabel":
         yield problem("data.label_cols", "only for task multilabel")
     if scheme in ("group", "stratified_group") and not data["group_col"]:
@@ -415,21 +455,21 @@ def _task_settings(ctx: Context) -> Iterator[Problem]:
 
 def _kind_settings(ctx: Context) -> Iterator[Problem]:
     kind = ctx.config["data"]["kind"]
-    other = next(k for k in KIND_ONLY if k != kind)
     own = ", ".join([*KIND_ONLY[kind]["augment"], *AUGMENT_SHARED])
     data_defaults = ctx.schema["properties"]["data"]["properties"]
-    for key in KIND_ONLY[other]["data"]:
-        if ctx.user_set("data", key) and ctx.config["data"][key] != data_defaults[key].get("default"):
-            yield problem(f"data.{key}",
-                          f"{_AN[other]} setting, but data.kind is {kind}; set data.kind: {other} or remove it")
-    for name, model in ctx.config["models"].items():
-        for key in KIND_ONLY[other]["augment"]:
-            if ctx.user_set("models", name, "augment", key) and model["augment"][key] > 0:
-                yield problem(f"models.{name}.augment.{key}",
-                              f"{_AN[other]} augmentation, but data.kind is {kind}; augmentations for {kind}: {own}")
-        for key in KIND_ONLY[other]["model"]:
-            if model.get(key):
-                yield problem(f"models.{name}.{key}", f"{_AN[other]} setting, but data.kind is {kind}; remove it")
+    for other in (k for k in KIND_ONLY if k != kind):
+        for key in KIND_ONLY[other]["data"]:
+            if ctx.user_set("data", key) and ctx.config["data"][key] != data_defaults[key].get("default"):
+                yield problem(f"data.{key}",
+                              f"{_AN[other]} setting, but data.kind is {kind}; set data.kind: {other} or remove it")
+        for name, model in ctx.config["models"].items():
+            for key in KIND_ONLY[other]["augment"]:
+                if ctx.user_set("models", name, "augment", key) and model["augment"][key] > 0:
+                    yield problem(f"models.{name}.augment.{key}",
+                                  f"{_AN[other]} augmentation, but data.kind is {kind}; augmentations for {kind}: {own}")
+            for key in KIND_ONLY[other]["model"]:
+                if model.get(key):
+                    yield problem(f"models.{name}.{key}", f"{_AN[other]} setting, but data.kind is {kind}; remove it")
 
 
 def _techniques(ctx: Context) -> Iterator[Problem]:
@@ -494,6 +534,10 @@ def _needed_columns(data: dict, task: str) -> dict[str, list[tuple[str, str]]]:
     series += [("data.series_channels", c) for c in data["series_channels"] or []]
     if data["kind"] == "timeseries":
         need.update(train_series=series, test_series=series)
+    if data["kind"] == "tabular" and data["feature_cols"]:
+        features = [("data.feature_cols", c) for c in data["feature_cols"]]
+        need["train_csv"] = need["train_csv"] + features
+        need["test_csv"] = need["test_csv"] + features
     return need
 
 
@@ -560,7 +604,7 @@ def _templates(data: dict, root: Path, heads: dict) -> Iterator[Problem]:
 
 Check = Callable[[Context], Iterable[Problem]]
 CONFIG_CHECKS: tuple[Check, ...] = (
-    _models_defined, _metrics_and_losses, _backbones, _references, _ensemble_weights, _ensemble_settings,
+    _models_defined, _metrics_and_losses, _backbones, _families, _references, _ensemble_weights, _ensemble_settings,
     _epoch_selection, _task_settings, _kind_settings, _techniques,
 )
 FILE_CHECKS: tuple[Check, ...] = (_pretrained, _data_files)

@@ -154,7 +154,14 @@ def wants_best_submission(config: dict) -> bool:
 
 
 def model_settings(config: dict, name: str) -> dict[str, Any]:
-    """Everything that determines one model's training, for its params and config hash."""
+    """Everything that determines one model's training, for its params and config hash.
+
+    Only the keys the model's family reads (``foldwise.classic.families.model_keys``):
+    a net's settings are unchanged by the classic families' keys, and a classic
+    model's carry none of the nets' defaults.
+    """
+    from foldwise.classic.families import model_keys
+
     return {
         "model": name,
         "task": config["task"],
@@ -162,7 +169,7 @@ def model_settings(config: dict, name: str) -> dict[str, Any]:
         "metric": config["metric"],
         "seed": config["seed"],
         "deterministic": config["deterministic"],
-        **copy.deepcopy(config["models"][name]),
+        **copy.deepcopy(model_keys(config["models"][name])),
     }
 
 

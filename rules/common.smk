@@ -2,6 +2,7 @@ import functools
 import re
 from pathlib import Path
 
+from foldwise.classic import families
 from foldwise.config import (
     SCHEMA_PATH,
     ensemble_members,
@@ -27,7 +28,11 @@ SUBMISSIONS = submission_names(config)
 BEST_SUBMISSION = wants_best_submission(config)
 CANDIDATES = MODELS + ENSEMBLES
 KIND = config["data"]["kind"]
-CACHE_SCRIPT = {"images": "cache_images", "timeseries": "cache_series"}[KIND]
+CACHE_SCRIPT = {
+    "images": "cache_images",
+    "timeseries": "cache_series",
+    "tabular": "cache_tabular",
+}[KIND]
 ENV = "../envs/foldwise.yaml"
 
 
@@ -71,6 +76,13 @@ def _data_subset(*keys):
     return {k: config["data"][k] for k in keys}
 
 
+# data keys naming a split's inputs, by data.kind (tabular: the table's own columns)
+INPUT_KEYS = {
+    split: {"images": [f"{split}_images"], "timeseries": [f"{split}_series"], "tabular": []}
+    for split in ("train", "test")
+}
+
+
 def table_params(wildcards):
     """What the training table depends on (not the test files)."""
     keys = [
@@ -82,14 +94,14 @@ def table_params(wildcards):
         "group_col",
         "kind",
     ]
-    keys.append("train_images" if KIND == "images" else "train_series")
+    keys += INPUT_KEYS["train"][KIND]
     return _data_subset(*keys)
 
 
 def test_table_params(wildcards):
     """What the test table depends on (not the training files)."""
     keys = ["dir", "test_csv", "sample_submission", "id_col", "kind"]
-    keys.append("test_images" if KIND == "images" else "test_series")
+    keys += INPUT_KEYS["test"][KIND]
     return _data_subset(*keys)
 
 
@@ -98,6 +110,9 @@ def cache_params(wildcards):
     split = wildcards.split
     if KIND == "images":
         return _data_subset("dir", "channels")
+    if KIND == "tabular":
+        keys = ("dir", "train_csv", "test_csv", "sample_submission", "id_col")
+        return {**_data_subset(*keys), "layout": tabular_layout()}
     keys = (
         "dir",
         f"{split}_series",
@@ -120,6 +135,9 @@ def split_inputs_digest(split):
     d = DataConfig.from_dict(config["data"])
     if KIND == "timeseries":
         return file_checksum(d.path(getattr(d, f"{split}_series")))
+    if KIND == "tabular":  # the split's table holds the features
+        name = d.train_csv if split == "train" else d.test_csv
+        return file_checksum(d.path(name)) if name else None
     try:
         names = split_image_paths(d, split, split_table(d, split)[0])
     except FoldwiseError:
@@ -135,8 +153,22 @@ def cache_inputs(wildcards):
     return split_inputs_digest(wildcards.split)
 
 
+@functools.cache
+def tabular_layout():
+    """data.kind tabular: the feature columns and the categorical ones, read from train_csv once per plan."""
+    from foldwise.data.tabular import tabular_layout as layout
+
+    d = config["data"]
+    try:
+        return layout(DataConfig.from_dict(d), d["feature_cols"], d["categorical_cols"])
+    except FoldwiseError as exc:
+        raise WorkflowError(f"invalid data: {exc}") from None
+
+
 def cache_size(model):
-    """The cache a model reads: its image size, or the data's series length."""
+    """The cache a model reads: its image size, the data's series length, or 0 (tabular)."""
+    if config["data"]["kind"] == "tabular":
+        return 0
     if config["data"]["kind"] == "timeseries":
         return config["data"]["series_length"]
     return config["models"][model]["img_size"]
@@ -148,8 +180,43 @@ def fold_params(wildcards):
 
 
 def model_params(wildcards):
-    """Everything that determines one model's training."""
-    return model_settings(config, wildcards.model)
+    """Everything that determines one model's training (tabular: and the cache's column layout)."""
+    settings = model_settings(config, wildcards.model)
+    if KIND == "tabular":
+        settings["layout"] = tabular_layout()
+    return settings
+
+
+##### model families: torch nets or classic (CPU-only) families #####
+
+
+def model_script(rule_name):
+    """Params function: the workflow script of a train/predict job, by the model's family."""
+
+    def inner(wildcards):
+        return families.script(rule_name, config["models"][wildcards.model])
+
+    return inner
+
+
+def model_code(rule_name):
+    """Params function: hash of the code a model's train/predict job runs (its family's modules only)."""
+
+    def inner(wildcards):
+        model = config["models"][wildcards.model]
+        if not families.is_classic(model):
+            return code(rule_name)
+        script = families.script(rule_name, model)
+        return families.code_version(
+            Path(workflow.basedir) / "workflow_scripts" / f"{script}.py", model, KIND
+        )
+
+    return inner
+
+
+def model_gpus(wildcards):
+    """Resources function: 1 GPU for a net's train/predict job, 0 for a CPU-only family."""
+    return families.gpus(config["models"][wildcards.model])
 
 
 def task(wildcards):
