@@ -295,6 +295,19 @@ def test_editing_a_family_module_reruns_only_its_models(sensor_run):
     assert sensor_run.plan() == []
 
 
+@pytest.mark.workflow
+def test_a_classic_model_teaches_a_net_and_scores_honestly(sensor_run):
+    board = pd.read_csv(sensor_run.work / "results" / "leaderboard.csv").set_index("name")
+    assert board.loc["rocket", "honest_by"] == "fixed_epochs"  # nothing chosen on the validation rows
+    assert board.loc["rocket", "cv_honest"] == board.loc["rocket", "cv"]
+    cfg = {**SENSOR, "data": {**SENSOR["data"], "dir": str(sensor_run.work.parent / "comp")}}
+    cfg["models"] = {**SENSOR["models"], "stu": {**SENSOR["models"]["r1d"], "teacher": "rocket"}}
+    sensor_run.write_config(cfg, "student.yaml")
+    plan = summarize(sensor_run.plan(configfile="student.yaml"))
+    assert {"train[stu,0]", "train[stu,1]", "gather[stu]"} <= plan  # the student trains on the finished teacher
+    assert not {j for j in plan if j.startswith(("train[rocket", "train[lin", "train[r1d"))}
+
+
 # ----- tabular competitions -----
 
 
@@ -389,6 +402,9 @@ def test_tabular_competition_end_to_end(tmp_path):
     assert np.load(res / "cache" / "0" / "test.npy").shape == (48, 14)
     board = pd.read_csv(res / "leaderboard.csv").set_index("name")
     assert set(board.index) == {"gbdt", "lin", "blend"} and (board["holdout"] > 0.85).all()
+    # LightGBM's rounds are early-stopped on the validation rows: its honest CV is the last round's
+    assert board.loc["gbdt", "honest_by"] == "last_epoch" and board.loc["lin", "honest_by"] == "fixed_epochs"
+    assert np.isfinite(board.loc["gbdt", ["cv_honest", "cv_last_epoch"]].astype(float)).all()
     sample = pd.read_csv(comp / "sample_submission.csv")
     sub = pd.read_csv(res / "submissions" / "blend.csv")
     assert list(sub["id"]) == list(sample["id"]) and set(sub["label"]) <= {"class_0", "class_1", "class_2"}
