@@ -78,7 +78,11 @@ def _data_subset(*keys):
 
 # data keys naming a split's inputs, by data.kind (tabular: the table's own columns)
 INPUT_KEYS = {
-    split: {"images": [f"{split}_images"], "timeseries": [f"{split}_series"], "tabular": []}
+    split: {
+        "images": [f"{split}_images"],
+        "timeseries": [f"{split}_series"],
+        "tabular": [],
+    }
     for split in ("train", "test")
 }
 
