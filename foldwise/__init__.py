@@ -12,4 +12,4 @@ cheap: nothing here imports torch.
 from foldwise.errors import FoldwiseError
 
 __all__ = ["FoldwiseError", "__version__"]
-__version__ = "0.2.0"
+__version__ = "0.3.0"

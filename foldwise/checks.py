@@ -18,28 +18,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple
 
+from foldwise.classic.families import FAMILIES, FEATURES, TORCH, TORCH_KEYS, TORCH_KINDS, family_of
 from foldwise.models.names import backbone_kind, backbone_names
 
 HEAD_ROWS = 5  # rows of each table read to try the image templates
 WEIGHT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
-AUGMENT_SHARED = ("scale",)
-_AN = {"images": "an image", "timeseries": "a time-series", "video": "a video"}
+AUGMENT_SHARED = ("noise", "scale")
+_AN = {"images": "an image", "timeseries": "a time-series", "tabular": "a tabular", "video": "a video"}
 # Settings only one data kind reads: set for the other kind they would be silently ignored.
 KIND_ONLY = {
     "images": {
         "data": ("train_images", "test_images", "channels"),
-        "augment": ("hflip", "vflip", "shift", "rotate", "cutout"),
-        "model": ("tta_hflip",),
+        "augment": ("hflip", "vflip", "shift", "rotate", "cutout", "blur", "blur_sigma", "jpeg", "jpeg_quality",
+                    "brightness", "contrast"),
+        "model": (),
     },
     "timeseries": {
         "data": ("train_series", "test_series", "step_col", "series_channels", "series_length", "derived_channels"),
-        "augment": ("roll", "noise"),
+        "augment": ("roll",),
         "model": (),
     },
+    "tabular": {"data": ("feature_cols", "categorical_cols"), "augment": (), "model": ()},
     "video": {  # frames are augmented as images, the same for every frame of a clip
         "data": ("train_videos", "test_videos", "frames", "channels"),
-        "augment": ("hflip", "vflip", "shift", "rotate", "cutout"),
-        "model": ("tta_hflip",),
+        "augment": ("hflip", "vflip", "shift", "rotate", "cutout", "blur", "blur_sigma", "jpeg", "jpeg_quality",
+                    "brightness", "contrast"),
+        "model": (),
     },
 }
 
@@ -155,7 +159,7 @@ def backbone_problem(backbone: str, kind: str) -> str | None:
 def _backbones(ctx: Context) -> Iterator[Problem]:
     kind = ctx.config["data"]["kind"]
     for name, model in ctx.config["models"].items():
-        if isinstance(model.get("backbone"), str):
+        if isinstance(model.get("backbone"), str) and kind in TORCH_KINDS:  # tabular: _families refuses nets
             msg = backbone_problem(model["backbone"], kind)
             if msg:
                 yield problem(f"models.{name}.backbone", msg)
@@ -225,6 +229,42 @@ def _metrics_and_losses(ctx: Context) -> Iterator[Problem]:
                           f"unknown loss '{model.get('loss')}' for task {task.name}; valid: {', '.join(task.losses)}")
 
 
+def _families(ctx: Context) -> Iterator[Problem]:
+    """Classic families: their data kinds and features, and no settings of another family."""
+    kind = ctx.config["data"]["kind"]
+    readers = [*([TORCH] if kind in TORCH_KINDS else []), *(f for f, spec in FAMILIES.items() if kind in spec.kinds)]
+    for name, model in ctx.config["models"].items():
+        family, key = family_of(model), f"models.{name}"
+        if family == TORCH and kind not in TORCH_KINDS:
+            yield problem(f"{key}.family", f"nets (family torch) read {' or '.join(TORCH_KINDS)}, but data.kind is "
+                                           f"{kind}; families for {kind}: {', '.join(readers)}")
+        if family != TORCH:
+            for torch_key in TORCH_KEYS:
+                if ctx.user_set("models", name, torch_key):
+                    yield problem(f"{key}.{torch_key}", f"a setting of nets (family torch), but the family is "
+                                                        f"{family}; its settings go under {key}.{family}")
+            if kind not in FAMILIES[family].kinds:
+                yield problem(f"{key}.family", f"{family} reads {' or '.join(FAMILIES[family].kinds)}, but "
+                                               f"data.kind is {kind}; families for {kind}: {', '.join(readers)}")
+        for other in FAMILIES:
+            if other != family and ctx.user_set("models", name, other):
+                yield problem(f"{key}.{other}", f"settings of family {other}, but the family is {family}; "
+                                                f"set family: {other} or remove them")
+        if family == TORCH or kind not in FAMILIES[family].kinds:
+            continue
+        hyper = model.get(family) or {}
+        features = hyper.get("features", "auto")
+        if features != "auto" and kind not in FEATURES[features][1]:
+            valid = ["auto", *(f for f, (_, kinds) in FEATURES.items() if kind in kinds)]
+            yield problem(f"{key}.{family}.features", f"'{features}' reads {' or '.join(FEATURES[features][1])}, "
+                                                      f"but data.kind is {kind}; features for {kind}: "
+                                                      f"{', '.join(valid)}")
+        if hyper.get("head", "ridge") == "ridge" and FAMILIES[family].features and \
+                model.get("class_weights") == "balanced":
+            yield problem(f"{key}.class_weights", f"balanced is not available with {family}'s ridge head; "
+                                                  f"set {key}.{family}.head: logistic")
+
+
 # ----- references between named entries -----
 
 
@@ -246,6 +286,7 @@ class Reference(NamedTuple):
 NAMED_SECTIONS = ("models", "ensembles")
 REFERENCES = (
     Reference("ensembles", "members", ("models", "ensembles")),  # ensembles of ensembles: cycles checked
+    Reference("models", "teacher", ("models", "ensembles")),
     Reference(None, "submissions", ("models", "ensembles"), allow_empty=True, special=("best",)),
 )
 _SINGULAR = {"models": "a model", "ensembles": "an ensemble"}
@@ -309,7 +350,14 @@ def _cycle_problems(edges: dict) -> list[Problem]:
 
 
 def _references(ctx: Context) -> list[Problem]:
-    return reference_problems(ctx.config)
+    # An ensemble without members combines every model: spell them out, so that a cycle through it
+    # (a student taught by an ensemble of all models, itself included) is found like any other.
+    config = dict(ctx.config)
+    config["ensembles"] = {
+        name: {**ens, "members": list(config["models"]) if ens.get("members") is None else ens["members"]}
+        for name, ens in (config.get("ensembles") or {}).items()
+    }
+    return reference_problems(config)
 
 
 # ----- settings that contradict each other -----
@@ -398,6 +446,8 @@ def _epoch_selection(ctx: Context) -> Iterator[Problem]:
 def _task_settings(ctx: Context) -> Iterator[Problem]:
     cfg = ctx.config
     task, data, scheme = cfg["task"], cfg["data"], cfg["folds"]["scheme"]
+    if data["kind"] == "tabular" and not data["test_csv"]:
+        yield problem("data.test_csv", "data.kind tabular reads the test rows' features from it; give the file")
     if data["label_cols"] is not None and task != "multilabel":
         yield problem("data.label_cols", "only for task multilabel")
     if scheme in ("group", "stratified_group") and not data["group_col"]:
@@ -436,6 +486,53 @@ def _other_kind_settings(ctx: Context, kind: str, other: str, own: str, mine: di
                 yield problem(f"models.{name}.{key}", f"{_AN[other]} setting, but data.kind is {kind}; remove it")
 
 
+def _techniques(ctx: Context) -> Iterator[Problem]:
+    """Training techniques: test-time views, pseudo-labels, mixing, the weight average, freezing, ArcFace."""
+    from foldwise.train.tta import VIEWS_BY_KIND  # tta.py imports torch only where a view runs
+
+    kind, task = ctx.config["data"]["kind"], ctx.config["task"]
+    for name, model in ctx.config["models"].items():
+        key, epochs = f"models.{name}", model.get("epochs", 1)
+        views = list(model.get("tta") or [])
+        for i, view in enumerate(views):
+            if view in views[:i]:
+                yield problem(f"{key}.tta", f"'{view}' is listed twice")
+            elif view not in VIEWS_BY_KIND[kind]:
+                other = next(k for k, v in VIEWS_BY_KIND.items() if view in v)
+                yield problem(f"{key}.tta", f"'{view}' is {_AN[other]} view, but data.kind is {kind}; "
+                                            f"views for {kind}: {', '.join(VIEWS_BY_KIND[kind])}")
+        for setting, view in (("tta_shift", "shift"), ("tta_roll", "roll")):
+            if ctx.user_set("models", name, setting) and view not in views:
+                yield problem(f"{key}.{setting}", f"used only by the '{view}' view, which tta does not list")
+        if ctx.user_set("models", name, "pseudo") and not model.get("teacher"):
+            yield problem(f"{key}.pseudo", "used only with a teacher (models.<name>.teacher: a model or ensemble)")
+        mix = model["mix"]
+        mixing = mix["mixup_alpha"] > 0 or mix["cutmix_alpha"] > 0
+        if mix["cutmix_alpha"] > 0 and kind == "timeseries":
+            yield problem(f"{key}.mix.cutmix_alpha", "CutMix pastes image rectangles, but data.kind is timeseries; "
+                                                     "use mix.mixup_alpha for series")
+        if not mixing and any(ctx.user_set("models", name, "mix", k) for k in mix):
+            yield problem(f"{key}.mix", "no effect: mixing is on only when mixup_alpha or cutmix_alpha is above 0")
+        elif mixing and mix["off_last_epochs"] >= epochs:
+            yield problem(f"{key}.mix.off_last_epochs", f"{mix['off_last_epochs']} leaves no epoch with mixing "
+                                                        f"(epochs is {epochs})")
+        if ctx.user_set("models", name, "ema", "warmup") and model["ema"]["decay"] == 0:
+            yield problem(f"{key}.ema.warmup", "used only with ema.decay above 0 (0 = no weight average)")
+        freeze = model["freeze"]
+        if freeze["epochs"] >= epochs:
+            yield problem(f"{key}.freeze.epochs", f"{freeze['epochs']} freezes every epoch (epochs is {epochs}); "
+                                                  "the frozen part would never train")
+        if freeze["modules"] is not None and not freeze["modules"]:
+            yield problem(f"{key}.freeze.modules", "empty list; null freezes everything but the head")
+        head = model["head"]
+        if head["kind"] == "arcface" and task != "multiclass":
+            yield problem(f"{key}.head.kind", f"arcface predicts one class per row, but the task is {task}")
+        if head["kind"] != "arcface":
+            for k in ("embedding_size", "scale", "margin", "neighbours"):
+                if ctx.user_set("models", name, "head", k):
+                    yield problem(f"{key}.head.{k}", "used only by head kind: arcface")
+
+
 # ----- data files -----
 
 
@@ -451,6 +548,10 @@ def _needed_columns(data: dict, task: str) -> dict[str, list[tuple[str, str]]]:
     series += [("data.series_channels", c) for c in data["series_channels"] or []]
     if data["kind"] == "timeseries":
         need.update(train_series=series, test_series=series)
+    if data["kind"] == "tabular" and data["feature_cols"]:
+        features = [("data.feature_cols", c) for c in data["feature_cols"]]
+        need["train_csv"] = need["train_csv"] + features
+        need["test_csv"] = need["test_csv"] + features
     return need
 
 
@@ -518,8 +619,8 @@ def _templates(data: dict, root: Path, heads: dict) -> Iterator[Problem]:
 
 Check = Callable[[Context], Iterable[Problem]]
 CONFIG_CHECKS: tuple[Check, ...] = (
-    _models_defined, _metrics_and_losses, _backbones, _references, _ensemble_weights, _ensemble_settings,
-    _epoch_selection, _task_settings, _kind_settings,
+    _models_defined, _metrics_and_losses, _backbones, _families, _references, _ensemble_weights, _ensemble_settings,
+    _epoch_selection, _task_settings, _kind_settings, _techniques,
 )
 FILE_CHECKS: tuple[Check, ...] = (_pretrained, _data_files)
 

@@ -39,6 +39,10 @@ def _validator_class():
     return validators.extend(Draft202012Validator, {"properties": set_defaults})
 
 
+# Keys that were removed, with what replaces them (see the README's migration notes).
+REPLACED = {"tta_hflip": "replaced by 'tta: [hflip]' in foldwise 0.3"}
+
+
 def _format_error(err) -> str:
     where = ".".join(str(p) for p in err.absolute_path) or "<top level>"
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
@@ -47,7 +51,8 @@ def _format_error(err) -> str:
         hints = []
         for key in unknown:
             close = difflib.get_close_matches(key, allowed, n=1)
-            hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+            hint = REPLACED.get(key) or (f"did you mean '{close[0]}'?" if close else "")
+            hints.append(f"'{key}'" + (f" ({hint})" if hint else ""))
         return f"config key '{where}': unknown key {', '.join(hints)}; valid keys: {', '.join(allowed)}"
     return f"config key '{where}': {err.message}"
 
@@ -149,7 +154,14 @@ def wants_best_submission(config: dict) -> bool:
 
 
 def model_settings(config: dict, name: str) -> dict[str, Any]:
-    """Everything that determines one model's training, for its params and config hash."""
+    """Everything that determines one model's training, for its params and config hash.
+
+    Only the keys the model's family reads (``foldwise.classic.families.model_keys``):
+    a net's settings are unchanged by the classic families' keys, and a classic
+    model's carry none of the nets' defaults.
+    """
+    from foldwise.classic.families import model_keys
+
     return {
         "model": name,
         "task": config["task"],
@@ -157,7 +169,7 @@ def model_settings(config: dict, name: str) -> dict[str, Any]:
         "metric": config["metric"],
         "seed": config["seed"],
         "deterministic": config["deterministic"],
-        **copy.deepcopy(config["models"][name]),
+        **copy.deepcopy(model_keys(config["models"][name])),
     }
 
 

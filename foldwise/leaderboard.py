@@ -41,12 +41,12 @@ def build_leaderboard(score_files: list[str], submission_reports: dict[str, str]
 
     Args:
         score_files: JSON files with ``name, kind, metric, cv, folds``, ``cv_honest, honest_by``
-            (models also ``cv_last_epoch``) and hashes.
+            (models also ``cv_last_epoch`` and ``cv_no_tta``, the CV without test-time views) and hashes.
         submission_reports: name -> submission report JSON (adds a ``holdout`` column when scored);
             the report of ``best`` names its pick (``picked``), which gets ``selected`` True.
 
     Returns:
-        Columns ``name, kind, metric, cv, cv_is, cv_honest, honest_by, optimism`` [, ``holdout``],
+        Columns ``name, kind, metric, cv, cv_no_tta, cv_is, cv_honest, honest_by, optimism`` [, ``holdout``],
         ``cv_last_epoch, fold_0..fold_{k-1}, folds_sha256, config_sha256`` [, ``selected``]
         (hashes as 12-character prefixes), sorted by ``cv_honest``, best first (ties: by ``cv``).
     """
@@ -59,6 +59,7 @@ def build_leaderboard(score_files: list[str], submission_reports: dict[str, str]
         sign = 1 if metric.greater_is_better else -1
         row = {
             "name": s["name"], "kind": s["kind"], "metric": s["metric"], "cv": s["cv"],
+            "cv_no_tta": s.get("cv_no_tta") if s["kind"] == "model" else None,
             "cv_is": CV_IS.get(how, "honest"), "cv_honest": honest, "honest_by": how,
             "optimism": sign * (s["cv"] - honest), "cv_last_epoch": s.get("cv_last_epoch", math.nan),
         }

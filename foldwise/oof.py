@@ -7,6 +7,11 @@ scored: ``cv_last_epoch`` in the scores). Test file
 (``results/test/{model}.parquet``): ``id, prob_<class>...``, the mean over folds.
 Both carry the SHA-256 of ``folds.pkl`` and of the model's config in their
 parquet metadata.
+
+A model with test-time augmentation also writes its plain (identity view)
+probabilities in its fold files, as ``plain_prob_<class>`` columns: the gather
+scores them as ``cv_no_tta`` (the leaderboard's column of the same name) and
+leaves them out of the model's OOF file, whose columns stay the public contract.
 """
 
 from __future__ import annotations
@@ -24,9 +29,22 @@ from foldwise.tasks import get_task
 log = logging.getLogger(__name__)
 
 
+PLAIN = "plain_"  # prefix of the probability columns without test-time augmentation, in fold files
+
+
 def prob_columns(df: pd.DataFrame) -> list[str]:
     """The ``prob_<class>`` columns of a prediction table, in order."""
     return [c for c in df.columns if c.startswith("prob_")]
+
+
+def plain_scores(oof: pd.DataFrame, target_col: str, classes: list[str], metric_name: str, task: str) -> dict:
+    """``cv_no_tta`` and ``folds_no_tta``: the scores of the ``plain_prob_`` columns (of ``prob_`` without them)."""
+    plain = [f"{PLAIN}{c}" for c in prob_columns(oof)]
+    view = oof
+    if all(c in oof.columns for c in plain):
+        view = oof[["fold", target_col]].join(oof[plain].rename(columns=lambda c: c.removeprefix(PLAIN)))
+    scores = fold_scores(view, target_col, classes, metric_name, task)
+    return {"cv_no_tta": scores["cv"], "folds_no_tta": scores["folds"]}
 
 
 def fold_scores(
@@ -94,6 +112,8 @@ def gather_model(
     select_epoch = metas[0].get("select_epoch", "best")
     last_scores = _last_epoch_scores(oof, target_col, classes, metric, task)
     oof = oof.drop(columns=[c for c in oof.columns if c.startswith(LAST_PREFIX)])
+    no_tta = plain_scores(oof, target_col, classes, metric, task)
+    oof = oof.drop(columns=[c for c in oof.columns if c.startswith(PLAIN)])
     tests = [pd.read_parquet(p) for p in fold_tests]
     for t in tests[1:]:
         if not t["id"].equals(tests[0]["id"]):
@@ -104,12 +124,12 @@ def gather_model(
     meta = {"folds_sha256": folds_sha, "config_sha256": config_shas.pop(), "model": name}
     write_parquet(oof, out_oof, meta)
     write_parquet(test, out_test, meta)
-    scores = {"name": name, "kind": "model", **fold_scores(oof, target_col, classes, metric, task), **meta}
+    scores = {"name": name, "kind": "model", **fold_scores(oof, target_col, classes, metric, task), **no_tta, **meta}
     scores.update(last_scores, select_epoch=select_epoch, honest_by=HONEST_BY[select_epoch])
     scores["cv_honest"] = scores.get("cv_last_epoch") if select_epoch == "best" else scores["cv"]
     write_json(out_scores, scores)
-    log.info("%s: CV %s %.5f (folds: %s); at the last epoch %s", name, metric, scores["cv"],
-             ", ".join(f"{s:.4f}" for s in scores["folds"]), scores.get("cv_last_epoch"))
+    log.info("%s: CV %s %.5f (folds: %s; without TTA %.5f); at the last epoch %s", name, metric, scores["cv"],
+             ", ".join(f"{s:.4f}" for s in scores["folds"]), scores["cv_no_tta"], scores.get("cv_last_epoch"))
     return scores
 
 

@@ -2,6 +2,7 @@ import functools
 import re
 from pathlib import Path
 
+from foldwise.classic import families
 from foldwise.config import (
     SCHEMA_PATH,
     ensemble_members,
@@ -30,10 +31,9 @@ KIND = config["data"]["kind"]
 CACHE_SCRIPT = {
     "images": "cache_images",
     "timeseries": "cache_series",
+    "tabular": "cache_tabular",
     "video": "cache_video",
 }[KIND]
-# The inputs of a split are data.<split>_<INPUTS_KEY>.
-INPUTS_KEY = {"images": "images", "timeseries": "series", "video": "videos"}[KIND]
 ENV = "../envs/foldwise.yaml"
 
 
@@ -77,6 +77,18 @@ def _data_subset(*keys):
     return {k: config["data"][k] for k in keys}
 
 
+# data keys naming a split's inputs, by data.kind (tabular: the table's own columns)
+INPUT_KEYS = {
+    split: {
+        "images": [f"{split}_images"],
+        "timeseries": [f"{split}_series"],
+        "tabular": [],
+        "video": [f"{split}_videos"],
+    }
+    for split in ("train", "test")
+}
+
+
 def table_params(wildcards):
     """What the training table depends on (not the test files)."""
     keys = [
@@ -88,14 +100,14 @@ def table_params(wildcards):
         "group_col",
         "kind",
     ]
-    keys.append(f"train_{INPUTS_KEY}")
+    keys += INPUT_KEYS["train"][KIND]
     return _data_subset(*keys)
 
 
 def test_table_params(wildcards):
     """What the test table depends on (not the training files)."""
     keys = ["dir", "test_csv", "sample_submission", "id_col", "kind"]
-    keys.append(f"test_{INPUTS_KEY}")
+    keys += INPUT_KEYS["test"][KIND]
     return _data_subset(*keys)
 
 
@@ -104,6 +116,9 @@ def cache_params(wildcards):
     split = wildcards.split
     if KIND in ("images", "video"):  # video: frames and size are in the path
         return _data_subset("dir", "channels")
+    if KIND == "tabular":
+        keys = ("dir", "train_csv", "test_csv", "sample_submission", "id_col")
+        return {**_data_subset(*keys), "layout": tabular_layout()}
     keys = (
         "dir",
         f"{split}_series",
@@ -126,6 +141,9 @@ def split_inputs_digest(split):
     d = DataConfig.from_dict(config["data"])
     if KIND == "timeseries":
         return file_checksum(d.path(getattr(d, f"{split}_series")))
+    if KIND == "tabular":  # the split's table holds the features
+        name = d.train_csv if split == "train" else d.test_csv
+        return file_checksum(d.path(name)) if name else None
     try:
         names = split_image_paths(d, split, split_table(d, split)[0])
     except FoldwiseError:
@@ -145,8 +163,22 @@ def cache_inputs(wildcards):
     return split_inputs_digest(wildcards.split)
 
 
+@functools.cache
+def tabular_layout():
+    """data.kind tabular: the feature columns and the categorical ones, read from train_csv once per plan."""
+    from foldwise.data.tabular import tabular_layout as layout
+
+    d = config["data"]
+    try:
+        return layout(DataConfig.from_dict(d), d["feature_cols"], d["categorical_cols"])
+    except FoldwiseError as exc:
+        raise WorkflowError(f"invalid data: {exc}") from None
+
+
 def cache_size(model):
-    """The cache a model reads: its image size, the data's series length, or frames x size (video)."""
+    """The cache a model reads: its image size, the data's series length, 0 (tabular) or frames x size (video)."""
+    if config["data"]["kind"] == "tabular":
+        return 0
     if config["data"]["kind"] == "timeseries":
         return config["data"]["series_length"]
     if config["data"]["kind"] == "video":
@@ -160,8 +192,43 @@ def fold_params(wildcards):
 
 
 def model_params(wildcards):
-    """Everything that determines one model's training."""
-    return model_settings(config, wildcards.model)
+    """Everything that determines one model's training (tabular: and the cache's column layout)."""
+    settings = model_settings(config, wildcards.model)
+    if KIND == "tabular":
+        settings["layout"] = tabular_layout()
+    return settings
+
+
+##### model families: torch nets or classic (CPU-only) families #####
+
+
+def model_script(rule_name):
+    """Params function: the workflow script of a train/predict job, by the model's family."""
+
+    def inner(wildcards):
+        return families.script(rule_name, config["models"][wildcards.model])
+
+    return inner
+
+
+def model_code(rule_name):
+    """Params function: hash of the code a model's train/predict job runs (its family's modules only)."""
+
+    def inner(wildcards):
+        model = config["models"][wildcards.model]
+        if not families.is_classic(model):
+            return code(rule_name)
+        script = families.script(rule_name, model)
+        return families.code_version(
+            Path(workflow.basedir) / "workflow_scripts" / f"{script}.py", model, KIND
+        )
+
+    return inner
+
+
+def model_gpus(wildcards):
+    """Resources function: 1 GPU for a net's train/predict job, 0 for a CPU-only family."""
+    return families.gpus(config["models"][wildcards.model])
 
 
 def task(wildcards):
@@ -181,6 +248,33 @@ def model_cache(split):
         return rules.cache.output.npy.format(size=size, split=split)
 
     return inner
+
+
+def teacher_inputs(wildcards):
+    """Input function: a pseudo-labelled student's teacher test file, the test cache and table; {} otherwise.
+
+    The teacher is a model (its gathered test file) or an ensemble (its blended one), so changing
+    the teacher re-runs its students' train jobs and nothing else.
+    """
+    teacher = config["models"][wildcards.model]["teacher"]
+    if not teacher:
+        return {}
+    if teacher in config["models"]:
+        test = rules.gather.output.test.format(model=teacher)
+    else:
+        test = rules.ensemble.output.test.format(ensemble=teacher)
+    return {
+        "teacher": test,
+        "test_cache": model_cache("test")(wildcards),
+        "test_table": rules.test_table.output.test,
+    }
+
+
+def reference_inputs(wildcards):
+    """Input function: the training table for an ArcFace model's reference labels; {} otherwise."""
+    if config["models"][wildcards.model]["head"]["kind"] != "arcface":
+        return {}
+    return {"train_table": rules.tables.output.train}
 
 
 def fold_files(rule_output):

@@ -1,5 +1,6 @@
 rule train:
     input:
+        unpack(teacher_inputs),
         table=rules.tables.output.train,
         classes=rules.tables.output.classes,
         folds=rules.folds.output.folds,
@@ -17,18 +18,20 @@ rule train:
         ENV
     threads: 1
     resources:
-        gpu=1,
+        gpu=model_gpus,
     params:
         settings=model_params,
         target_col=target_col,
         checkpoint_dir="results/checkpoints/{model}/fold{fold}",
-        code=code("train"),
+        code=model_code("train"),
+        script=model_script("train"),
     script:
-        "../workflow_scripts/train.py"
+        "../workflow_scripts/{params.script}.py"
 
 
 rule predict:
     input:
+        unpack(reference_inputs),
         weights=rules.train.output.weights,
         classes=rules.tables.output.classes,
         folds=rules.folds.output.folds,
@@ -45,12 +48,13 @@ rule predict:
         ENV
     threads: 1
     resources:
-        gpu=1,
+        gpu=model_gpus,
     params:
         settings=model_params,
-        code=code("predict"),
+        code=model_code("predict"),
+        script=model_script("predict"),
     script:
-        "../workflow_scripts/predict.py"
+        "../workflow_scripts/{params.script}.py"
 
 
 rule gather:

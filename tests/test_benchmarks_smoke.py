@@ -22,3 +22,15 @@ def test_quick_run_gives_a_table_row(name, tmp_path, monkeypatch):
     assert result["key"] == name and result["measured"] and result["passed"] in (True, False)
     table = render({name: {**result, "machine": "test", "date": "today"}})
     assert f"**{result['measured']}**" in table
+
+
+@pytest.mark.parametrize("name", ["digits", "gunpoint"])
+def test_technique_benchmark_configs_are_valid(name, tmp_path):
+    """Each model of `python -m benchmarks.techniques` passes the plan-time checks."""
+    from benchmarks.techniques import config
+
+    from foldwise.config import validate
+
+    cfg = validate(config(name, tmp_path, seed=42), files=False)
+    assert {"baseline", "pseudo", "tta", "mix", "ema", "freeze", "arcface", "all"} <= set(cfg["models"])
+    assert cfg["models"]["all"]["teacher"] == "baseline"

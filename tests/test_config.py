@@ -87,13 +87,19 @@ def test_the_shipped_configs_are_found():
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_every_shipped_config_is_valid_and_each_model_is_trainable(path):
+    from foldwise.classic.families import is_classic
+    from foldwise.classic.fit import ClassicModel
     from foldwise.config import model_settings
     from foldwise.train.settings import TrainConfig
 
     with open(path) as fh:
         cfg = validate(yaml.safe_load(fh))
     assert cfg["metric"] != "auto" and cfg["models"]
-    for name in cfg["models"]:
+    for name, model in cfg["models"].items():
+        if is_classic(model):  # a classic family: the train rule builds foldwise.classic.fit.ClassicModel
+            classic = ClassicModel(model_settings(cfg, name), seed=0)
+            assert classic.family == model["family"] and classic.kind == cfg["data"]["kind"]
+            continue
         settings = TrainConfig.from_params(model_settings(cfg, name))  # the train rule's view of the model
         assert settings.loss != "auto" and settings.task == cfg["task"] and settings.kind == cfg["data"]["kind"]
 

@@ -142,9 +142,9 @@ def test_inner_picks_the_epoch_on_held_out_training_rows_and_predicts_the_valida
     x, y, folds = _data(tmp_path, signal=0.5)
     tr, va = folds[0]
     predicted, trained = [], []
-    real_predict, real_epoch = fold_module.predict_proba, fold_module.train_one_epoch
-    monkeypatch.setattr(fold_module, "predict_proba", lambda net, inputs, rows, *a: predicted.append(np.asarray(rows))
-                        or real_predict(net, inputs, rows, *a))
+    real_views, real_epoch = fold_module.predict_views, fold_module.train_one_epoch
+    monkeypatch.setattr(fold_module, "predict_views", lambda net, inputs, rows, *a: predicted.append(np.asarray(rows))
+                        or real_views(net, inputs, rows, *a))
     monkeypatch.setattr(fold_module, "train_one_epoch", lambda net, inputs, batches, *a, **k: trained.extend(batches)
                         or real_epoch(net, inputs, batches, *a, **k))
     paths = _paths(tmp_path)
@@ -163,10 +163,10 @@ def test_inner_picks_the_epoch_on_held_out_training_rows_and_predicts_the_valida
     model.load_state_dict(torch.load(paths.weights, weights_only=True))
     inputs = create_inputs("timeseries", np.load(tmp_path / "train.npy"), model, torch.device("cpu"), {"scale": 0.0}, tr)
     oof = pd.read_parquet(paths.oof)
-    np.testing.assert_allclose(_probs(oof), real_predict(model, inputs, va, 256), rtol=1e-5)
+    np.testing.assert_allclose(_probs(oof), real_views(model, inputs, va, 256)[0], rtol=1e-5)
     assert (oof["row"].to_numpy() == va).all()
     # a finished job run again (e.g. --forcerun) resumes from its last checkpoint and writes the same OOF
-    monkeypatch.setattr(fold_module, "predict_proba", real_predict)
+    monkeypatch.setattr(fold_module, "predict_views", real_views)
     train_fold(cfg, paths, 0, "label")
     pd.testing.assert_frame_equal(pd.read_parquet(paths.oof), oof)
 

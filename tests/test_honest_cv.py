@@ -150,7 +150,7 @@ def boards(tmp_path):
 def test_leaderboard_ranks_by_honest_cv_and_shows_the_optimism(boards):
     board = build_leaderboard(boards)
     assert list(board["name"]) == ["equal", "fixed", "fitted", "picky"]
-    assert list(board.columns[:8]) == ["name", "kind", "metric", "cv", "cv_is", "cv_honest", "honest_by", "optimism"]
+    assert list(board.columns[:9]) == ["name", "kind", "metric", "cv", "cv_no_tta", "cv_is", "cv_honest", "honest_by", "optimism"]
     row = board.set_index("name")
     assert row.loc["fitted", "cv_is"] == "in_sample" and row.loc["picky", "cv_is"] == "selected_epoch"
     assert row.loc["equal", "cv_is"] == row.loc["fixed", "cv_is"] == "honest"

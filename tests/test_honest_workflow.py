@@ -44,7 +44,7 @@ def honest_run(tiny_run, digits_dir, tmp_path_factory):
 def test_leaderboard_ranks_by_honest_cv_and_best_is_its_top(honest_run):
     res = honest_run.work / "results"
     board = pd.read_csv(res / "leaderboard.csv")
-    assert list(board.columns[:8]) == ["name", "kind", "metric", "cv", "cv_is", "cv_honest", "honest_by", "optimism"]
+    assert list(board.columns[:9]) == ["name", "kind", "metric", "cv", "cv_no_tta", "cv_is", "cv_honest", "honest_by", "optimism"]
     assert board["cv_honest"].is_monotonic_decreasing
     rows = board.set_index("name")
     assert rows.loc["res", "honest_by"] == "fixed_epochs" and rows.loc["cnx", "honest_by"] == "inner_split"

@@ -266,8 +266,8 @@ def test_series_files_and_columns(tmp_path):
         ({"data": {"label_cols": ["a"]}}, "config key 'data.label_cols': only for task multilabel"),
         ({"models": {"res": {**RES, "augment": {"roll": 0.2}}}},
          "config key 'models.res.augment.roll': a time-series augmentation, but data.kind is images; "
-         "augmentations for images: hflip, vflip, shift, rotate, cutout, scale"),
-        ({"models": {"res": {**RES, "augment": {"noise": 0.1}}}}, "config key 'models.res.augment.noise': a time-series"),
+         "augmentations for images: hflip, vflip, shift, rotate, cutout, blur, blur_sigma, jpeg, jpeg_quality, "
+         "brightness, contrast, noise, scale"),
         ({"data": {"series_length": 50}},
          "config key 'data.series_length': a time-series setting, but data.kind is images; "
          "set data.kind: timeseries or remove it"),
@@ -288,11 +288,11 @@ def test_contradictory_settings(comp, over, message):
 
 
 def test_zero_strengths_and_defaults_of_the_other_kind_pass(comp):
-    models = {"res": {**RES, "augment": {"roll": 0, "noise": 0.0, "hflip": 0.5}, "tta_hflip": True}}
+    models = {"res": {**RES, "augment": {"roll": 0, "noise": 0.1, "hflip": 0.5, "blur": 0.2}, "tta": ["hflip", "shift"]}}
     assert _problems(_cfg(comp, models=models)) == []
 
 
-@pytest.mark.parametrize("key", ["hflip", "vflip", "shift", "rotate", "cutout"])
+@pytest.mark.parametrize("key", ["hflip", "vflip", "shift", "rotate", "cutout", "blur", "jpeg", "brightness", "contrast"])
 def test_image_augmentation_on_timeseries(tmp_path, key):
     cfg = _series_cfg(tmp_path, train_series="x.csv")
     cfg["models"]["r1d"]["augment"] = {key: 0.5, "roll": 0.1}
@@ -304,11 +304,11 @@ def test_image_augmentation_on_timeseries(tmp_path, key):
 
 def test_image_settings_on_timeseries(tmp_path):
     cfg = _series_cfg(tmp_path, train_images="train/{id}.png", channels=1)
-    cfg["models"]["r1d"]["tta_hflip"] = True
+    cfg["models"]["r1d"]["tta"] = ["hflip"]
     assert _problems(cfg, files=False) == [
         "config key 'data.train_images': an image setting, but data.kind is timeseries; set data.kind: images or remove it",
         "config key 'data.channels': an image setting, but data.kind is timeseries; set data.kind: images or remove it",
-        "config key 'models.r1d.tta_hflip': an image setting, but data.kind is timeseries; remove it",
+        "config key 'models.r1d.tta': 'hflip' is an image view, but data.kind is timeseries; views for timeseries: roll",
     ]
 
 
@@ -343,6 +343,65 @@ def test_reference_cycles_are_found_generically():
     assert [p.text for p in reference_problems(config, refs)] == [
         "config key 'models.c.teacher': reference cycle: a -> b -> c -> a",
         "config key 'ensembles.e.members': reference cycle: e -> e",
+    ]
+
+
+# ----- training techniques -----
+
+
+def test_teacher_references(comp):
+    models = {"res": RES, "stu": {**RES, "teacher": "ress"}, "self": {**RES, "teacher": "self"}}
+    assert _problems(_cfg(comp, models=models)) == [
+        "config key 'models.stu.teacher': 'ress' is not a model or an ensemble (did you mean 'res'?); "
+        "names: res, stu, self",
+        "config key 'models.self.teacher': reference cycle: self -> self",
+    ]
+    ok = {"res": RES, "stu": {**RES, "teacher": "blend"}}
+    assert _problems(_cfg(comp, models=ok, ensembles={"blend": {"members": ["res"]}})) == []
+
+
+def test_a_teacher_ensemble_of_every_model_includes_its_student(comp):
+    """``members: null`` combines every model, the student too: a cycle through the ensemble."""
+    models = {"res": RES, "stu": {**RES, "teacher": "blend"}}
+    assert _problems(_cfg(comp, models=models, ensembles={"blend": {}})) == [
+        "config key 'models.stu.teacher': reference cycle: blend -> stu -> blend",
+    ]
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"pseudo": {"threshold": 0.5}}, "config key 'models.res.pseudo': used only with a teacher"),
+        ({"tta": ["hflip", "hflip"]}, "config key 'models.res.tta': 'hflip' is listed twice"),
+        ({"tta": ["roll"]}, "config key 'models.res.tta': 'roll' is a time-series view, but data.kind is images; "
+                            "views for images: hflip, vflip, shift"),
+        ({"tta": ["hflip"], "tta_shift": 0.1}, "config key 'models.res.tta_shift': used only by the 'shift' view"),
+        ({"mix": {"prob": 0.5}}, "config key 'models.res.mix': no effect: mixing is on only when mixup_alpha or"),
+        ({"epochs": 3, "mix": {"cutmix_alpha": 1.0, "off_last_epochs": 3}},
+         "config key 'models.res.mix.off_last_epochs': 3 leaves no epoch with mixing (epochs is 3)"),
+        ({"ema": {"warmup": False}}, "config key 'models.res.ema.warmup': used only with ema.decay above 0"),
+        ({"epochs": 2, "freeze": {"epochs": 2}}, "config key 'models.res.freeze.epochs': 2 freezes every epoch"),
+        ({"epochs": 2, "freeze": {"epochs": 1, "modules": []}}, "config key 'models.res.freeze.modules': empty list"),
+        ({"head": {"margin": 0.5}}, "config key 'models.res.head.margin': used only by head kind: arcface"),
+        ({"tta_hflip": True}, "config key 'models.res': unknown key 'tta_hflip' (replaced by 'tta: [hflip]' in "
+                              "foldwise 0.3)"),
+    ],
+)
+def test_technique_settings(comp, settings, message):
+    assert _one(_cfg(comp, models={"res": {**RES, **settings}})).startswith(message)
+
+
+def test_technique_settings_by_task_and_kind(comp, tmp_path):
+    arc = {**RES, "head": {"kind": "arcface"}}
+    assert _problems(_cfg(comp, models={"res": arc})) == []
+    assert _problems(_cfg(comp, models={"res": arc}, task="multilabel", metric="micro_f1"), files=False) == [
+        "config key 'models.res.head.kind': arcface predicts one class per row, but the task is multilabel"
+    ]
+    cfg = _series_cfg(tmp_path, train_series="x.csv")
+    cfg["models"]["r1d"].update(epochs=3, tta=["roll"], tta_roll=0.1, mix={"mixup_alpha": 0.2, "cutmix_alpha": 1.0})
+    assert _problems(cfg, files=False) == [
+        "config key 'models.r1d.mix.cutmix_alpha': CutMix pastes image rectangles, but data.kind is timeseries; "
+        "use mix.mixup_alpha for series"
     ]
 
 
@@ -428,10 +487,13 @@ WORKFLOW_CASES = {
     "label-cols": ({"data": {"label_cols": ["a", "b"]}}, "config key 'data.label_cols': only for task multilabel"),
     "roll-on-images": ({"models": {"res": {**RES, "augment": {"roll": 0.2}}}},
                        "config key 'models.res.augment.roll': a time-series augmentation, but data.kind is images"),
-    "flip-on-series": ({"data": {"kind": "timeseries"}, "models": {"r": {"backbone": "resnet1d", "tta_hflip": True,
+    "flip-on-series": ({"data": {"kind": "timeseries"}, "models": {"r": {"backbone": "resnet1d", "tta": ["hflip"],
                                                                          "augment": {"hflip": 0.5}}}},
                        "config key 'models.r.augment.hflip': an image augmentation, but data.kind is timeseries",
-                       "config key 'models.r.tta_hflip': an image setting, but data.kind is timeseries"),
+                       "config key 'models.r.tta': 'hflip' is an image view, but data.kind is timeseries"),
+    "teacher-cycle": ({"models": {"res": {**RES, "teacher": "stu"}, "stu": {**RES, "teacher": "blend"}},
+                       "ensembles": {"blend": {"method": "equal"}}},
+                      "config key 'models.stu.teacher': reference cycle: blend -> res -> stu -> blend"),
 }
 
 
@@ -453,8 +515,10 @@ def test_snakemake_plan_lists_every_problem(code, digits_dir, tmp_path):
     lines = [line.strip() for line in out.splitlines() if line.strip().startswith("- config key")]
     assert lines == [
         "- config key 'models.res': unknown key 'epochz' (did you mean 'epochs'?); valid keys: augment, backbone, "
-        "batch_size, class_weights, compile, epochs, img_size, inner_fraction, label_smoothing, loss, lr, model_kwargs, "
-        "oversample, patience, predict_batch_size, pretrained, select_epoch, tta_hflip, warmup_epochs, weight_decay",
+        "batch_size, class_weights, compile, ema, epochs, family, freeze, head, img_size, inner_fraction, "
+        "label_smoothing, lightgbm, logistic, loss, lr, minirocket, mix, model_kwargs, multirocket, oversample, "
+        "patience, predict_batch_size, pretrained, pseudo, select_epoch, teacher, tta, tta_roll, tta_shift, "
+        "warmup_epochs, weight_decay",
         "- config key 'models.res.backbone': unknown backbone 'resnet10x' (did you mean 'resnet10t', 'resnet101' or "
         "'resnet101s'?)",
         "- config key 'ensembles.e.members': 'ress' is not a model or an ensemble (did you mean 'res'?); names: res, e",

@@ -10,7 +10,7 @@ import time
 import pytest
 import yaml
 
-from .pipeline import Pipeline, summarize
+from .pipeline import TINY, Pipeline, summarize
 
 pytestmark = pytest.mark.workflow
 
@@ -298,3 +298,67 @@ def test_series_reader_edits_rerun_the_series_caches_on(sensor_run, module, want
         path.write_text(original)
     assert plan == want
     assert not any(j.startswith(("tables", "test_table", "folds")) for j in plan)
+
+
+# ----- pseudo-labelling: the teacher -> student edge -----
+
+STUDENT = {**TINY["models"]["res"], "teacher": "res", "pseudo": {"threshold": 0.0, "top_fraction": 0.5}, "tta": ["hflip"]}
+PSEUDO_TINY = {**TINY, "models": {"res": TINY["models"]["res"], "stu": STUDENT},
+               "ensembles": {"duo": {"members": ["res"], "method": "equal"}}}
+STU_JOBS = {"train[stu,0]", "train[stu,1]", "predict[stu,0]", "predict[stu,1]", "gather[stu]", "submission[stu]"}
+RES_ONLY = {"train[res,0]", "train[res,1]", "predict[res,0]", "predict[res,1]", "gather[res]", "submission[res]",
+            "ensemble[duo]", "submission[duo]"}
+
+
+@pytest.fixture(scope="module")
+def pseudo_run(tiny_run, digits_dir, tmp_path_factory):
+    """A finished run of a teacher (res), an ensemble of it (duo) and a student of res (stu), on the tiny run's code."""
+    base = tmp_path_factory.mktemp("pseudo_rerun")
+    pipe = Pipeline(tiny_run.code, base / "work", {**PSEUDO_TINY, "data": {**TINY["data"], "dir": str(digits_dir)}})
+    pipe.snakemake()
+    return pipe
+
+
+def test_student_trains_on_pseudo_labels_and_reports_cv_without_tta(pseudo_run):
+    import json
+
+    import pandas as pd
+
+    results = pseudo_run.work / "results"
+    runs = [json.loads((results / "models" / "stu" / f"fold{k}" / "metrics.json").read_text()) for k in (0, 1)]
+    assert all(r["pseudo_rows"] > 0 for r in runs)
+    board = pd.read_csv(results / "leaderboard.csv").set_index("name")
+    assert list(board.columns[:4]) == ["kind", "metric", "cv", "cv_no_tta"]
+    assert board.loc["res", "cv_no_tta"] == board.loc["res", "cv"]  # no TTA: the same score
+    assert 0 < board.loc["stu", "cv_no_tta"] <= 1 and pd.isna(board.loc["duo", "cv_no_tta"])
+    oof = pd.read_parquet(results / "oof" / "stu.parquet")
+    assert not any(c.startswith("plain_") for c in oof.columns)  # the public OOF file keeps its columns
+    assert pseudo_run.plan() == []
+
+
+def test_changing_the_teacher_replans_it_and_its_student_only(pseudo_run):
+    def edit(cfg):
+        cfg["models"]["res"]["lr"] = 0.001
+
+    assert _plan_with(pseudo_run, edit) == RES_ONLY | STU_JOBS | {"leaderboard", "all"}
+
+
+@pytest.mark.parametrize("setting, value", [("pseudo", {"threshold": 0.5}), ("teacher", "duo")])
+def test_changing_the_students_pseudo_labels_replans_exactly_the_student(pseudo_run, setting, value):
+    def edit(cfg):
+        cfg["models"]["stu"][setting] = value
+
+    assert _plan_with(pseudo_run, edit) == STU_JOBS | {"leaderboard", "all"}
+
+
+def test_a_new_test_image_retrains_the_student_but_not_the_teacher(pseudo_run):
+    data = pseudo_run.work / _config(pseudo_run)["data"]["dir"]
+    first, second = sorted(data.glob("test_images/*.png"))[:2]
+    original = _replace_bytes(first, second.read_bytes())
+    try:
+        plan = summarize(pseudo_run.plan())
+    finally:
+        first.write_bytes(original)
+    predicts = {f"predict[{m},{k}]" for m in ("res", "stu") for k in (0, 1)}
+    assert plan == {"cache[16,test]", *predicts, "train[stu,0]", "train[stu,1]", "gather[res]", "gather[stu]",
+                    "ensemble[duo]", "submission[res]", "submission[stu]", "submission[duo]", "leaderboard", "all"}

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.workflow
 
 CFG = {
     **TINY,
-    "models": {"res": {**TINY["models"]["res"], "epochs": 10}},
+    # The stateful techniques on: the weight average, MixUp's draws, the photometric augmentations' draws.
+    "models": {"res": {**TINY["models"]["res"], "epochs": 10, "ema": {"decay": 0.9}, "mix": {"mixup_alpha": 0.4},
+                       "augment": {"blur": 0.3, "noise": 0.05}, "tta": ["hflip"]}},
     "folds": {"scheme": "stratified", "n_splits": 2, "seed": 0},
     "ensembles": {},
 }

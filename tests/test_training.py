@@ -254,7 +254,7 @@ def test_train_fold_weighs_the_loss_by_the_training_rows_only(tmp_path, mean_lin
     assert pd.read_parquet(paths.oof).filter(like="prob_").shape == (10, 3)
 
 
-# --- horizontal-flip TTA --------------------------------------------------------------------------------
+# --- test-time augmentation --------------------------------------------------------------------------------
 
 
 def test_tta_hflip_averages_the_image_and_its_flip():
@@ -268,23 +268,26 @@ def test_tta_hflip_averages_the_image_and_its_flip():
         plain, flipped = model(x).softmax(1).numpy(), model(x.flip(-1)).softmax(1).numpy()
     assert np.abs(plain - flipped).max() > 0.05  # the model is not flip-invariant
     np.testing.assert_allclose(predict_proba(model, inputs, None, batch_size=2), plain, rtol=1e-5, atol=1e-6)
-    got = predict_proba(model, inputs, None, batch_size=2, tta_hflip=True)
+    got = predict_proba(model, inputs, None, batch_size=2, tta=["hflip"])
     np.testing.assert_allclose(got, (plain + flipped) / 2, rtol=1e-5, atol=1e-6)
 
 
-def test_tta_hflip_is_ignored_for_series():
+def test_series_tta_rolls_back_and_forth_and_refuses_image_views():
     x, _, folds = _series()
     torch.manual_seed(0)
     model = _Weighted(x.shape[1] * x.shape[2], 3)
     inputs = SeriesInputs(x, model, torch.device("cpu"), {}, folds[0][0])
     with torch.no_grad():
-        rev = model(inputs.batch(np.arange(len(x))).flip(-1)).softmax(1).numpy()
-    plain = predict_proba(model, inputs, None)
-    assert np.abs(plain - rev).max() > 0.05  # a flip would have changed the predictions
-    np.testing.assert_array_equal(predict_proba(model, inputs, None, tta_hflip=True), plain)
+        z = inputs.batch(np.arange(len(x)))  # T = 6: roll 0.05 -> one step
+        views = [model(v).softmax(1).numpy() for v in (z, torch.roll(z, -1, -1), torch.roll(z, 1, -1))]
+    assert np.abs(views[1] - views[0]).max() > 0.05  # the model is not roll-invariant
+    got = predict_proba(model, inputs, None, tta=["roll"], kind="timeseries")
+    np.testing.assert_allclose(got, np.mean(views, 0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown test-time view 'hflip' for timeseries"):
+        predict_proba(model, inputs, None, tta=["hflip"], kind="timeseries")
 
 
-def test_predict_test_fold_applies_tta_hflip(tmp_path, monkeypatch):
+def test_predict_test_fold_applies_tta(tmp_path, monkeypatch):
     from foldwise.models.factory import create_model
     from foldwise.train import infer
 
@@ -305,7 +308,7 @@ def test_predict_test_fold_applies_tta_hflip(tmp_path, monkeypatch):
     pp = PredictPaths(weights=str(tmp_path / "best.pt"), classes=paths.classes, folds=paths.folds,
                       train_cache=paths.train_cache, test_cache=str(tmp_path / "test.npy"),
                       test_table=str(tmp_path / "test.parquet"), test=str(tmp_path / "pred.parquet"))
-    predict_test_fold(_cfg("test_resnet", kind="images", tta_hflip=True), pp, 0)
+    predict_test_fold(_cfg("test_resnet", kind="images", tta=["hflip"]), pp, 0)
     got = pd.read_parquet(pp.test)
     assert list(got["id"]) == ["t0", "t1", "t2", "t3"]
     np.testing.assert_allclose(got[["prob_c0", "prob_c1", "prob_c2"]].to_numpy(), want, rtol=1e-4, atol=1e-5)

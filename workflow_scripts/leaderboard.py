@@ -3,7 +3,8 @@
 import logging
 from typing import TYPE_CHECKING
 
-from foldwise.leaderboard import write_leaderboard
+from foldwise.io import write_csv
+from foldwise.leaderboard import build_leaderboard
 from foldwise.runtime.process import run_step
 
 if TYPE_CHECKING:
@@ -12,7 +13,9 @@ if TYPE_CHECKING:
 
 def main() -> None:
     reports = dict(zip(snakemake.params.names, snakemake.input.reports))
-    board = write_leaderboard(list(snakemake.input.scores), reports, snakemake.output.csv)
+    scores = list(snakemake.input.scores)
+    board = build_leaderboard(scores, reports)
+    write_csv(board, snakemake.output.csv)
     logging.getLogger("foldwise").info("leaderboard:\n%s", board.to_string(index=False))
 
 

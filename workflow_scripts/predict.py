@@ -22,6 +22,7 @@ def main() -> None:
     paths = PredictPaths(
         weights=i.weights, classes=i.classes, folds=i.folds, train_cache=i.train_cache,
         test_cache=i.test_cache, test_table=i.test_table, test=snakemake.output.test,
+        train_table=i.get("train_table"),
     )
     cfg = TrainConfig.from_params(snakemake.params.settings)
     predict_test_fold(cfg, paths, int(snakemake.wildcards.fold), snakemake.threads)

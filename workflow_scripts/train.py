@@ -28,6 +28,7 @@ def main() -> None:
     paths = FoldPaths(
         train_table=i.table, classes=i.classes, folds=i.folds, train_cache=i.train_cache,
         oof=o.oof, history=o.history, weights=o.weights, checkpoint_dir=snakemake.params.checkpoint_dir,
+        teacher=i.get("teacher"), test_cache=i.get("test_cache"), test_table=i.get("test_table"),
     )
     cfg, fold = TrainConfig.from_params(snakemake.params.settings), int(snakemake.wildcards.fold)
     # Live progress and (when MLFLOW_TRACKING_URI is set) experiment tracking: plumbing, outside code hashes.

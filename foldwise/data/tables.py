@@ -281,8 +281,16 @@ def _series_columns(dcfg: DataConfig, split: str, table: pd.DataFrame) -> dict:
     return {}
 
 
+def _tabular_columns(dcfg: DataConfig, split: str, table: pd.DataFrame) -> dict:
+    if split == "test" and not dcfg.test_csv:
+        raise FoldwiseError("data.kind tabular needs data.test_csv: the test rows' feature columns")
+    return {}  # the features are the table's own columns: the cache (foldwise.data.tabular) reads them
+
+
 # data.kind -> check that each row's inputs exist (cheap: no decoding) and the columns the cache reads
-INPUT_COLUMNS = {"images": _image_columns, "timeseries": _series_columns, "video": _video_columns}
+INPUT_COLUMNS = {
+    "images": _image_columns, "timeseries": _series_columns, "tabular": _tabular_columns, "video": _video_columns,
+}
 
 
 def build_train_table(dcfg: DataConfig, task: str = "multiclass") -> tuple[pd.DataFrame, list[str]]:

@@ -59,6 +59,7 @@ def create_model(
     num_classes: int,
     in_chans: int = 3,
     pretrained: bool | str = False,
+    head: dict | None = None,
     **kwargs,
 ) -> torch.nn.Module:
     """Create a classifier: a time-series net of :mod:`foldwise.models.sequence`, a video net of
@@ -70,6 +71,8 @@ def create_model(
         in_chans: input channels (1 or 3); pretrained stems are adapted.
         pretrained: ``False`` or the path of a local weights file. A head of a
             different size in the file is dropped and the new head trained.
+        head: the ``head`` settings (:class:`foldwise.models.arcface.HeadConfig`); ``kind: arcface``
+            puts an :class:`~foldwise.models.arcface.ArcFaceNet` head on the backbone's pooled features.
         **kwargs: passed to the time-series net or :func:`timm.create_model`.
 
     Returns:
@@ -88,17 +91,25 @@ def create_model(
             f"models.<name>.pretrained: true would download '{backbone}' weights from a hub; "
             "give the path of a local weights file instead"
         )
+    from foldwise.models.arcface import ArcFaceNet, HeadConfig
     from foldwise.models.video import VIDEO_MODELS, create_video_model
 
+    head_cfg = HeadConfig(**(head or {}))
     if backbone in VIDEO_MODELS:  # clips (N, C, T, H, W); loads its own weights file
+        if head_cfg.arcface:
+            raise FoldwiseError(f"models.<name>.head.arcface is not available for the video net '{backbone}'")
         return create_video_model(backbone, num_classes, in_chans, pretrained, **kwargs)
+    outputs = 0 if head_cfg.arcface else num_classes
     if backbone in SEQUENCE_MODELS:
-        model = SEQUENCE_MODELS[backbone](in_chans, num_classes, **kwargs)
+        model = SEQUENCE_MODELS[backbone](in_chans, outputs, **kwargs)
     else:
         _check_name(backbone)
-        model = timm.create_model(backbone, pretrained=False, num_classes=num_classes, in_chans=in_chans, **kwargs)
+        model = timm.create_model(backbone, pretrained=False, num_classes=outputs, in_chans=in_chans, **kwargs)
     if pretrained:
         _load_pretrained(model, pretrained, in_chans)
+    if head_cfg.arcface:
+        features = getattr(model, "head_hidden_size", None) or model.num_features
+        model = ArcFaceNet(model, features, num_classes, head_cfg.embedding_size, head_cfg.scale)
     return model
 
 

@@ -10,6 +10,12 @@ import torch
 import torch.nn as nn
 
 
+def _head(width: int, num_classes: int, drop_rate: float) -> nn.Sequential:
+    """Global average pooling and the classifier; ``num_classes=0`` returns the pooled features (as timm)."""
+    fc = nn.Linear(width, num_classes) if num_classes else nn.Identity()
+    return nn.Sequential(nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Dropout(drop_rate), fc)
+
+
 class _ConvBN(nn.Sequential):
     def __init__(self, c_in: int, c_out: int, k: int):
         super().__init__(nn.Conv1d(c_in, c_out, k, padding="same", bias=False), nn.BatchNorm1d(c_out))
@@ -34,17 +40,20 @@ class ResNet1D(nn.Module):
 
     Args:
         in_chans: input channels C.
-        num_classes: outputs.
+        num_classes: outputs (0: the pooled features).
         width: filters of the first block (the others use 2x).
         drop_rate: dropout before the classifier.
     """
+
+    pretrained_cfg = {"classifier": "head"}  # as timm names its models' heads (freezing, layer-wise decay)
 
     def __init__(self, in_chans: int, num_classes: int, width: int = 64, drop_rate: float = 0.0):
         super().__init__()
         self.features = nn.Sequential(
             _ResBlock(in_chans, width), _ResBlock(width, 2 * width), _ResBlock(2 * width, 2 * width)
         )
-        self.head = nn.Sequential(nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Dropout(drop_rate), nn.Linear(2 * width, num_classes))
+        self.num_features = 2 * width
+        self.head = _head(self.num_features, num_classes, drop_rate)
 
     def forward(self, x):
         return self.head(self.features(x))
@@ -70,11 +79,13 @@ class InceptionTime(nn.Module):
 
     Args:
         in_chans: input channels C.
-        num_classes: outputs.
+        num_classes: outputs (0: the pooled features).
         filters: filters per branch (the module outputs 4x).
         depth: inception modules; a shortcut joins every third.
         drop_rate: dropout before the classifier.
     """
+
+    pretrained_cfg = {"classifier": "head"}
 
     def __init__(self, in_chans: int, num_classes: int, filters: int = 32, depth: int = 6, drop_rate: float = 0.0):
         super().__init__()
@@ -83,7 +94,8 @@ class InceptionTime(nn.Module):
         self.shortcuts = nn.ModuleList(
             _ConvBN(in_chans if i == 0 else width, width, 1) for i in range(0, depth, 3)
         )
-        self.head = nn.Sequential(nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Dropout(drop_rate), nn.Linear(width, num_classes))
+        self.num_features = width
+        self.head = _head(width, num_classes, drop_rate)
 
     def forward(self, x):
         res = x

@@ -46,6 +46,12 @@ def configure_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+def configure_numba(threads: int) -> None:
+    """Size numba's thread pool (ROCKET kernels) to ``threads``; must run before numba is imported."""
+    if "numba" not in sys.modules:
+        os.environ["NUMBA_NUM_THREADS"] = str(max(1, int(threads)))
+
+
 def run_step(log_path: str | None, fn: Callable[[], None]) -> None:
     """Run one rule's work: log to ``log_path``; a :class:`FoldwiseError` becomes one line and exit 1."""
     setup_logging(log_path)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from foldwise.train.degrade import degrade
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -27,10 +29,18 @@ class AugmentConfig:
     cutout: float = 0.0
     roll: float = 0.0
     noise: float = 0.0
+    blur: float = 0.0
+    blur_sigma: float = 1.0
+    jpeg: float = 0.0
+    jpeg_quality: int = 30
+    brightness: float = 0.0
+    contrast: float = 0.0
 
 
 class BatchAugment:
-    """Flip, shift/scale/rotate and cutout applied per sample to a batch.
+    """Flip, shift/scale/rotate, the photometric degradations of :mod:`foldwise.train.degrade`
+    (brightness/contrast, Gaussian blur, JPEG-style compression, Gaussian noise) and cutout,
+    applied per sample to a batch, in that order.
 
     Args:
         cfg: strengths.
@@ -63,6 +73,7 @@ class BatchAugment:
             ).to(x.dtype)
             grid = F.affine_grid(theta, list(x.shape), align_corners=False)
             x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        x = degrade(x, cfg, gen)
         if cfg.cutout > 0:
             h, w = x.shape[-2:]
             cy, cx, apply = rand(n) * h, rand(n) * w, rand(n) < cfg.cutout

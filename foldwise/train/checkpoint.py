@@ -21,7 +21,9 @@ def save_atomic(obj, path: Path) -> None:
         torch.save(obj, tmp)
 
 
-def save_checkpoint(path, state, run_id, model, optimizer, scheduler, gen) -> None:
+def save_checkpoint(path, state, run_id, model, optimizer, scheduler, gen, extra=None) -> None:
+    """Save the whole training state; ``extra`` maps names to more objects with a ``state_dict``
+    (the weight average), restored by :func:`try_resume` under the same names."""
     save_atomic(
         {
             "run_id": run_id,
@@ -32,16 +34,18 @@ def save_checkpoint(path, state, run_id, model, optimizer, scheduler, gen) -> No
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             "state": {**state, "history": [dict(r) for r in state["history"]]},
+            "extra": {name: obj.state_dict() for name, obj in (extra or {}).items()},
         },
         path,
     )
 
 
-def try_resume(path: Path, run_id, model, optimizer, scheduler, gen) -> dict | None:
+def try_resume(path: Path, run_id, model, optimizer, scheduler, gen, extra=None) -> dict | None:
     """Restore the training state from ``path`` if it was made by this exact run.
 
     ``run_id`` covers the settings, the fold split, the package code, the
-    training table and the image cache; any difference starts training afresh.
+    training table and the image cache (and a student's teacher predictions);
+    any difference starts training afresh. ``extra``: as for :func:`save_checkpoint`.
     """
     if not path.is_file():
         return None
@@ -56,7 +60,13 @@ def try_resume(path: Path, run_id, model, optimizer, scheduler, gen) -> dict | N
     if not (path.parent / "best.pt").is_file():
         log.info("ignoring checkpoint %s: its best.pt is missing", path)
         return None
+    saved_extra = ckpt.get("extra", {})
+    if set(saved_extra) != set(extra or {}):
+        log.info("ignoring checkpoint %s: it holds %s, this run needs %s", path, sorted(saved_extra), sorted(extra or {}))
+        return None
     model.load_state_dict(ckpt["model"])
+    for name, obj in (extra or {}).items():
+        obj.load_state_dict(saved_extra[name])
     optimizer.load_state_dict(ckpt["optimizer"])
     scheduler.load_state_dict(ckpt["scheduler"])
     gen.set_state(ckpt["generator"])

@@ -16,11 +16,13 @@ import torch
 
 from foldwise.folds import load_folds
 from foldwise.io import load_classes, open_cache, sha256_file, sha256_json, write_parquet
+from foldwise.models.arcface import HeadConfig
 from foldwise.models.factory import create_model
 from foldwise.tasks import get_task
 from foldwise.train.inputs import create_inputs
-from foldwise.train.predict import predict_proba, select_device
+from foldwise.train.predict import build_reference, predict_views, select_device
 from foldwise.train.settings import TrainConfig
+from foldwise.train.tta import tta_views
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +38,16 @@ class PredictPaths:
     test_cache: str
     test_table: str
     test: str
+    train_table: str | None = None  # an ArcFace model's reference labels
 
 
 def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int, threads: int = 1) -> dict:
     """Predict the test set with one fold's best weights and write ``id, prob_<class>...``.
 
     Series inputs are standardised with the statistics of the fold's training
-    rows, exactly as during training.
+    rows, and predictions averaged over the same test-time views, exactly as for
+    the fold's validation rows. An ArcFace model's probabilities come from the
+    nearest embeddings of the fold's training rows, as for its validation rows.
 
     Args:
         cfg: the model's settings (as for training).
@@ -60,15 +65,24 @@ def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int, threads:
     classes = load_classes(paths.classes)
     tr_idx, _ = load_folds(paths.folds)[fold]
     train_data, test_data = open_cache(paths.train_cache), open_cache(paths.test_cache)
-    model = create_model(cfg.backbone, len(classes), in_chans=train_data.shape[-1], pretrained=False, **cfg.model_kwargs)
+    model = create_model(
+        cfg.backbone, len(classes), in_chans=train_data.shape[-1], pretrained=False, head=cfg.head, **cfg.model_kwargs
+    )
     model.load_state_dict(torch.load(paths.weights, map_location="cpu", weights_only=True))
     channels_last = device.type == "cuda" and cfg.kind == "images"
     model = model.to(device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
-    inputs = create_inputs(cfg.kind, train_data, model, device, cfg.augment, tr_idx).over(test_data)
+    train_inputs = create_inputs(cfg.kind, train_data, model, device, cfg.augment, tr_idx)
+    inputs = train_inputs.over(test_data)
     net = torch.compile(model) if cfg.compile else model
-    probs = predict_proba(
-        net, inputs, None, cfg.predict_batch_size, cfg.tta_hflip, device.type == "cuda", task.activation
-    )
+    use_cuda, head, reference = device.type == "cuda", HeadConfig(**cfg.head), None
+    if head.arcface:
+        y = task.encode(pd.read_parquet(paths.train_table)["label"], classes)
+        reference = build_reference(net, train_inputs, tr_idx, y[tr_idx], len(classes), head.neighbours, head.scale,
+                                    cfg.predict_batch_size, use_cuda)
+    views = tta_views(cfg.tta, cfg.kind, cfg.tta_shift, cfg.tta_roll)
+    probs = predict_views(
+        net, inputs, None, cfg.predict_batch_size, views, use_cuda, task.activation, reference
+    ).mean(0)
     ids = pd.read_parquet(paths.test_table, columns=["id"])["id"]
     if len(ids) != len(probs):
         raise ValueError(f"{paths.test_cache} has {len(probs)} rows but the test table has {len(ids)}")

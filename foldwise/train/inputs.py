@@ -17,13 +17,24 @@ from foldwise.train.video_inputs import VideoInputs
 
 
 class _Inputs:
-    supports_hflip = False
+    """Shared steps: ``batch`` = ``finish(augment(load(rows)))``.
+
+    ``load`` gives the raw batch augmentations and test-time views work on;
+    ``finish`` turns it into what the model reads.
+    """
 
     def over(self, data: np.ndarray):
         """The same pipeline (same scaling) over another cache, e.g. the test split."""
         other = copy.copy(self)
         other.data = data
         return other
+
+    def batch(self, rows: np.ndarray, gen: torch.Generator | None = None) -> torch.Tensor:
+        """Rows of the cache as a model-ready batch; augmented when ``gen`` is given."""
+        x = self.load(rows)
+        if gen is not None:
+            x = self.augment(x, gen)
+        return self.finish(x)
 
 
 class ImageInputs(_Inputs):
@@ -37,8 +48,6 @@ class ImageInputs(_Inputs):
         train_rows: rows of the training fold (unused: image statistics come from the model).
     """
 
-    supports_hflip = True
-
     def __init__(self, data: np.ndarray, model: torch.nn.Module, device: torch.device, augment: dict, train_rows=None):
         pcfg = getattr(model, "pretrained_cfg", {}) or {}
         mean, std = list(pcfg.get("mean", (0.5,) * 3)), list(pcfg.get("std", (0.5,) * 3))
@@ -50,14 +59,15 @@ class ImageInputs(_Inputs):
         self.std = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
         self.augment = BatchAugment(AugmentConfig(**augment))
 
-    def batch(self, rows: np.ndarray, gen: torch.Generator | None = None) -> torch.Tensor:
-        """Rows of the cache as a normalised batch; augmented when ``gen`` is given."""
+    def load(self, rows: np.ndarray) -> torch.Tensor:
+        """Rows of the cache as float ``(B, C, H, W)`` in ``[0, 1]`` on the device."""
         t = torch.from_numpy(np.ascontiguousarray(self.data[rows]))
         if self.device.type == "cuda":
             t = t.pin_memory().to(self.device, non_blocking=True)
-        x = t.permute(0, 3, 1, 2).float().div_(255.0)
-        if gen is not None:
-            x = self.augment(x, gen)
+        return t.permute(0, 3, 1, 2).float().div_(255.0)
+
+    def finish(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise with the model's mean/std (channels_last on CUDA)."""
         x = (x - self.mean) / self.std
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x.contiguous()
 
@@ -78,11 +88,13 @@ class SeriesInputs(_Inputs):
         self.std = torch.tensor(np.where(std > 1e-8, std, 1.0), dtype=torch.float32, device=device).view(1, -1, 1)
         self.augment = SeriesAugment(AugmentConfig(**augment))
 
-    def batch(self, rows: np.ndarray, gen: torch.Generator | None = None) -> torch.Tensor:
-        """Rows of the cache as a standardised batch; augmented when ``gen`` is given."""
+    def load(self, rows: np.ndarray) -> torch.Tensor:
+        """Rows of the cache as standardised ``(B, C, T)`` on the device."""
         x = torch.from_numpy(np.ascontiguousarray(self.data[rows], dtype=np.float32)).to(self.device)
-        x = (x.permute(0, 2, 1) - self.mean) / self.std
-        return self.augment(x, gen) if gen is not None else x.contiguous()
+        return (x.permute(0, 2, 1) - self.mean) / self.std
+
+    def finish(self, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous()
 
 
 INPUTS = {"images": ImageInputs, "timeseries": SeriesInputs, "video": VideoInputs}

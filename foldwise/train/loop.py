@@ -61,30 +61,44 @@ def sampling_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.where(y.any(1), rare, 1.0 / max(1, (~y.any(1)).sum()))
 
 
-def train_one_epoch(net, inputs, batches, y, criterion, optimizer, scheduler, gen, progress=None) -> float:
+def train_one_epoch(
+    net, inputs, batches, y, criterion, optimizer, scheduler, gen, progress=None, mix=None, after_step=None,
+    train_mode=None,
+) -> float:
     """One pass over ``batches`` (arrays of cache rows), stepping the scheduler per batch.
 
     Args:
-        net: the model (possibly compiled), in training mode.
+        net: the model (possibly compiled).
         inputs: the fold's ``Inputs`` pipeline; batches are augmented with ``gen``.
         batches: row indices of each batch, in order.
-        y: ``(N,)`` long or ``(N, L)`` float targets of all rows, on the CPU.
+        y: ``(N,)`` long or ``(N, K)`` float targets of all rows, on the CPU.
+        criterion: the loss on ``(logits, target)``.
+        optimizer, scheduler: stepped once per batch.
+        gen: the fold's seeded generator (augmentation, mixing).
         progress: an optional progress bar with ``update(done, loss)`` and ``close()``.
+        mix: an optional ``mix(x, target, gen) -> (x, target)`` (MixUp/CutMix) for this epoch.
+        after_step: an optional callable run after every optimiser step (the weight average).
+        train_mode: an optional ``train_mode(net)`` that sets training mode (frozen layers stay in eval);
+            default ``net.train()``.
 
     Returns:
         The mean training loss.
     """
-    net.train()
+    (train_mode or (lambda m: m.train()))(net)
     total = 0.0
     for step, rows in enumerate(batches):
         x = inputs.batch(rows, gen)
         target = y[rows].to(x.device, non_blocking=True)
+        if mix is not None:
+            x, target = mix(x, target, gen)
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=x.device.type == "cuda"):
             loss = criterion(net(x).float(), target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         scheduler.step()
+        if after_step is not None:
+            after_step()
         total += loss.item()
         if progress is not None:
             progress.update(step + 1, total / (step + 1))

@@ -84,6 +84,31 @@ def create_loss(name: str, **kwargs):
     return builder(**kwargs)
 
 
+def with_arc_margin(base, scale: float, margin: float):
+    """Wrap a loss so that it sees ArcFace logits with the angular margin on the target classes.
+
+    Args:
+        base: the loss on logits (cross-entropy or focal, with their smoothing and weights).
+        scale, margin: the head's settings (see :func:`foldwise.models.arcface.arc_margin_logits`).
+
+    Shape:
+        logits: ``(N, K)`` = ``scale * cos`` from the ArcFace head; target ``(N,)`` or ``(N, K)``.
+    """
+    import torch.nn as nn
+
+    from foldwise.models.arcface import arc_margin_logits
+
+    class ArcMarginLoss(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.base = base
+
+        def forward(self, logits, target):
+            return self.base(arc_margin_logits(logits, target, scale, margin), target)
+
+    return ArcMarginLoss()
+
+
 def balanced_class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     """Per-class loss weights from the training fold's targets.
 

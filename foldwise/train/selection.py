@@ -15,7 +15,6 @@ Every fold also records its validation predictions at the last epoch run, so
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 SELECT_EPOCH = ("best", "last", "inner")
 
@@ -67,18 +66,3 @@ def selection_rows(select_epoch: str, y, tr_idx, va_idx, fraction: float, seed: 
         return inner_split(y, tr_idx, fraction, seed, groups)
     return tr_idx, va_idx
 
-
-def fold_predictions(select_epoch: str, state: dict, predict_valid, model, best_path) -> tuple[np.ndarray, np.ndarray]:
-    """The validation rows' probabilities at the selected epoch (the OOF) and at the last epoch.
-
-    Args:
-        state: the training state (``best_valid``, ``last_valid``: validation probabilities).
-        predict_valid: a function predicting the validation rows with the model's current weights.
-        model: the model, holding the last epoch's weights.
-        best_path: the selected epoch's weights (``best.pt``).
-    """
-    if select_epoch != "inner":
-        return state["best_valid"].numpy(), state["last_valid"].numpy()
-    last = predict_valid()
-    model.load_state_dict(torch.load(best_path, map_location="cpu", weights_only=True))
-    return predict_valid(), last

@@ -25,7 +25,15 @@ class TrainConfig:
     class_weights: str = "none"
     oversample: bool = False
     augment: dict = field(default_factory=dict)
-    tta_hflip: bool = False
+    tta: list = field(default_factory=list)
+    tta_shift: float = 0.0625
+    tta_roll: float = 0.05
+    teacher: str | None = None
+    pseudo: dict = field(default_factory=dict)
+    mix: dict = field(default_factory=dict)
+    ema: dict = field(default_factory=dict)
+    freeze: dict = field(default_factory=dict)
+    head: dict = field(default_factory=dict)
     patience: int | None = None
     select_epoch: str = "best"  # best | last | inner: foldwise.train.selection
     inner_fraction: float = 0.2

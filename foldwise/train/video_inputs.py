@@ -77,20 +77,36 @@ class VideoInputs:
         other.data = data
         return other
 
+    def _to_tensor(self, clips: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(clips)).to(self.device)  # (B, T, H, W, C) uint8
+        return x.permute(0, 4, 1, 2, 3).float().div_(255.0)
+
+    def load(self, rows: np.ndarray) -> torch.Tensor:
+        """Rows of the cache as float ``(B, C, T, H, W)`` in ``[0, 1]``, every cached frame.
+
+        Test-time views (``tta: [hflip, ...]``) work on this raw batch: they move every frame alike.
+        """
+        return self._to_tensor(self.data[rows])
+
+    def spatial(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """The image augmentations, one draw per clip for all its frames (frames stacked as channels)."""
+        b, c, t, h, w = x.shape
+        y = self.augment(x.transpose(1, 2).reshape(b, t * c, h, w), gen)
+        return y.view(b, t, c, h, w).transpose(1, 2)
+
+    def finish(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise with the model's mean/std."""
+        return ((x - self.mean) / self.std).contiguous()
+
     def batch(self, rows: np.ndarray, gen: torch.Generator | None = None) -> torch.Tensor:
         """Rows of the cache as a normalised ``(B, C, T', H, W)`` batch; augmented when ``gen`` is given.
 
-        Without ``gen`` every cached frame is returned (``T' = T``); with it, ``T' = clip_frames``.
+        Without ``gen`` every cached frame is returned (``T' = T``); with it, ``T' = clip_frames``
+        frames picked per clip (:func:`temporal_indices`) before the spatial augmentation.
         """
-        clips = np.ascontiguousarray(self.data[rows])  # (B, T, H, W, C)
-        if gen is not None:
-            b, t = clips.shape[:2]
-            idx = temporal_indices(t, self.clip_frames, b, gen, self.jitter).numpy()
-            clips = clips[np.arange(b)[:, None], idx]
-        x = torch.from_numpy(clips).to(self.device)
-        b, t, h, w, c = x.shape
-        x = x.permute(0, 1, 4, 2, 3).float().div_(255.0)  # (B, T, C, H, W)
-        if gen is not None:
-            x = self.augment(x.reshape(b, t * c, h, w), gen).view(b, t, c, h, w)
-        x = x.transpose(1, 2)  # (B, C, T, H, W)
-        return ((x - self.mean) / self.std).contiguous()
+        clips = self.data[rows]  # (B, T, H, W, C)
+        if gen is None:
+            return self.finish(self._to_tensor(clips))
+        b, t = clips.shape[:2]
+        idx = temporal_indices(t, self.clip_frames, b, gen, self.jitter).numpy()
+        return self.finish(self.spatial(self._to_tensor(clips[np.arange(b)[:, None], idx]), gen))

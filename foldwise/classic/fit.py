@@ -1,0 +1,320 @@
+"""Training and test prediction of one (classic model, fold): the ``train`` and ``predict`` rules' CPU path.
+
+The same files as a net's job: the fold's OOF predictions (``oof.parquet``), a
+one-row ``history.csv``, the fitted state in ``best.pt`` (an ``.npz`` archive
+of arrays, see :mod:`foldwise.classic.state`) and a summary for
+``metrics.json``; ``predict`` writes the fold's ``test.parquet`` from that
+state, without refitting.
+
+A model is a short chain, each step fitted on the fold's training rows only:
+per-channel standardisation of series (statistics of the training rows, as the
+nets' inputs), a feature transform (ROCKET kernels, summary statistics or
+pooled pixels), per-feature standardisation (linear heads), and a head
+(calibrated ridge, logistic regression or LightGBM). The feature and head
+modules are imported by name from :mod:`foldwise.classic.families`, so each
+classic model's code hash covers only the modules it runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from foldwise.classic.families import FAMILIES, FEATURES, family_of, features_of
+from foldwise.classic.state import load_state, save_state
+from foldwise.errors import FoldwiseError
+from foldwise.folds import load_folds
+from foldwise.io import load_classes, open_cache, sha256_file, sha256_json, write_csv, write_parquet
+from foldwise.metrics import get_metric
+from foldwise.tasks import get_task
+
+log = logging.getLogger(__name__)
+# Hyper-parameters of the features, not of the head.
+FEATURE_KEYS = ("features", "head", "n_kernels", "max_dilations_per_kernel", "n_features_per_kernel", "pool")
+
+
+@dataclass(frozen=True)
+class ClassicPaths:
+    """Inputs and outputs of one classic (model, fold) training job (as :class:`foldwise.train.fold.FoldPaths`)."""
+
+    train_table: str
+    classes: str
+    folds: str
+    train_cache: str
+    oof: str
+    history: str
+    weights: str
+
+
+@dataclass(frozen=True)
+class ClassicPredictPaths:
+    """Inputs and output of one classic (model, fold) test prediction."""
+
+    weights: str
+    classes: str
+    test_cache: str
+    test_table: str
+    folds: str
+    test: str
+
+
+def derive_seed(*parts: object) -> int:
+    """A 31-bit seed from any values (the same derivation as the nets' jobs)."""
+    blob = "\x1f".join(map(str, parts)).encode()
+    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little") & 0x7FFFFFFF
+
+
+class ChannelScaler:
+    """Per-channel standardisation of ``(N, T, C)`` series with statistics of the training rows -> ``(N, C, T)``."""
+
+    def fit(self, x: np.ndarray) -> "ChannelScaler":
+        sample = np.asarray(x, dtype=np.float64).reshape(-1, x.shape[-1])
+        self.mean_, std = sample.mean(0), sample.std(0)
+        self.std_ = np.where(std > 1e-8, std, 1.0)
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        out = (np.asarray(x, dtype=np.float64) - self.mean_) / self.std_
+        return np.ascontiguousarray(out.transpose(0, 2, 1), dtype=np.float32)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"mean": self.mean_, "std": self.std_}
+
+    @classmethod
+    def restore(cls, arrays: dict[str, np.ndarray]) -> "ChannelScaler":
+        out = cls()
+        out.mean_, out.std_ = arrays["mean"], arrays["std"]
+        return out
+
+
+class ClassicModel:
+    """One classic model's fitted chain: channel scaling (series), features, feature scaling (linear heads), head.
+
+    Args:
+        settings: the model's resolved settings (``model_settings``: family, its hyper-parameters, task, kind, …).
+        seed: seed of every random draw (kernels, LightGBM, lbfgs).
+        threads: CPU threads (numba, LightGBM).
+    """
+
+    def __init__(self, settings: dict, seed: int, threads: int = 1):
+        self.settings, self.seed, self.threads = settings, int(seed), max(1, int(threads))
+        self.family = family_of(settings)
+        self.kind, self.multilabel = settings["kind"], settings["task"] == "multilabel"
+        hyper = dict(settings.get(self.family) or {})
+        self.features = features_of(settings, self.kind)
+        # ROCKET families choose their head (ridge or logistic); lightgbm and logistic are their own head.
+        self.head_name = hyper.get("head", "ridge") if FAMILIES[self.family].features else self.family
+        self.feature_params = self._feature_params(hyper)
+        self.head_params = {k: v for k, v in hyper.items() if k not in FEATURE_KEYS}
+        self.head_params.update(class_weights=settings.get("class_weights", "none"), seed=self.seed,
+                                threads=self.threads)
+        self.scale_features = self.head_name in ("ridge", "logistic")
+
+    def _feature_params(self, hyper: dict) -> dict:
+        if self.features in ("minirocket", "multirocket"):
+            keep = ("n_kernels", "max_dilations_per_kernel", "n_features_per_kernel")
+            return {**{k: hyper[k] for k in keep if hyper.get(k) is not None}, "seed": self.seed}
+        if self.features == "pixels":
+            return {"pool": hyper.get("pool", 8)}
+        if self.features == "columns":  # the cache's layout, decided from train_csv when the DAG is planned
+            layout = self.settings.get("layout") or {"columns": [], "categorical": []}
+            categorical = [layout["columns"].index(c) for c in layout["categorical"]]
+            return {"categorical": categorical, "onehot": self.family != "lightgbm"}
+        return {}
+
+    def _module(self, name: str):
+        return importlib.import_module(name)
+
+    # ----- fitting -----
+
+    def fit(self, data: np.ndarray, y: np.ndarray, train_rows: np.ndarray, valid_rows=None, n_classes: int = 0):
+        """Fit every step on ``train_rows`` of ``data``; ``valid_rows`` only early-stop LightGBM."""
+        self.n_classes = n_classes
+        x_tr = np.asarray(data[train_rows])
+        if self.kind == "timeseries":
+            self.channels_ = ChannelScaler().fit(x_tr)
+        feat_mod = self._module(FEATURES[self.features][0])
+        self.transform_ = feat_mod.create_transform(self.features, **self.feature_params, threads=self.threads)
+        x_tr = self._inputs(x_tr)
+        f_tr = self.transform_.fit(x_tr).transform(x_tr)
+        f_va = None if valid_rows is None else self.features_of(data, valid_rows, scaled=False)
+        if self.scale_features:
+            from foldwise.classic.linear import FeatureScaler
+
+            self.scaler_ = FeatureScaler().fit(f_tr)
+            f_tr = self.scaler_.transform(f_tr)
+            f_va = None if f_va is None else self.scaler_.transform(f_va)
+        head_mod = self._module(FAMILIES[self.family].head)
+        self.head_ = head_mod.create_head(self.head_name, **self.head_params)
+        y_va = None if valid_rows is None else y[valid_rows]
+        self.head_.fit(f_tr, y[train_rows], n_classes, multilabel=self.multilabel, x_valid=f_va, y_valid=y_va,
+                       categorical=getattr(self.transform_, "categorical_out_", None))
+        self._train_features, self._valid_features = f_tr, f_va  # for the OOF predictions: transformed once
+        return self
+
+    def _inputs(self, x: np.ndarray) -> np.ndarray:
+        return self.channels_.transform(x) if self.kind == "timeseries" else x
+
+    def features_of(self, data: np.ndarray, rows=None, scaled: bool = True, batch: int = 4096) -> np.ndarray:
+        """Feature rows of ``data`` (all rows when ``rows`` is None), read in slices of the cache."""
+        rows = np.arange(len(data)) if rows is None else np.asarray(rows)
+        parts = []
+        for start in range(0, len(rows), batch):
+            x = self._inputs(np.asarray(data[rows[start : start + batch]]))
+            f = self.transform_.transform(x)
+            parts.append(self.scaler_.transform(f) if scaled and self.scale_features else f)
+        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+    def predict_proba(self, data: np.ndarray, rows=None) -> np.ndarray:
+        """Probabilities ``(len(rows), K)``: softmax over classes, or one sigmoid per label."""
+        return np.asarray(self.head_.predict_proba(self.features_of(data, rows)), dtype=np.float64)
+
+    def train_proba(self) -> np.ndarray:
+        """Probabilities of the training rows (from the features computed while fitting)."""
+        return np.asarray(self.head_.predict_proba(self._train_features), dtype=np.float64)
+
+    def valid_proba(self) -> np.ndarray:
+        """Probabilities of the ``valid_rows`` given to :meth:`fit` (their features were computed there)."""
+        return np.asarray(self.head_.predict_proba(self._valid_features), dtype=np.float64)
+
+    @property
+    def selects_on_valid(self) -> bool:
+        """Whether fitting chose anything on the validation rows (LightGBM's early stopping)."""
+        return bool(getattr(self.head_, "selects_on_valid_", False))
+
+    def last_valid_proba(self) -> np.ndarray:
+        """Probabilities of the validation rows at the last round trained (= :meth:`valid_proba` when
+        nothing was chosen on them)."""
+        last = getattr(self.head_, "last_valid_proba_", None)
+        return self.valid_proba() if last is None else np.asarray(last, dtype=np.float64)
+
+    # ----- state -----
+
+    def save(self, path: str, header: dict) -> None:
+        arrays = {}
+        for prefix, step in (("channels", getattr(self, "channels_", None)), ("features", self.transform_),
+                             ("scaler", getattr(self, "scaler_", None)), ("head", self.head_)):
+            if step is not None:
+                arrays.update({f"{prefix}/{k}": v for k, v in step.arrays().items()})
+        save_state(path, arrays, {
+            **header, "family": self.family, "features": self.features, "head": self.head_name,
+            "feature_params": self.transform_.params, "head_params": _jsonable(self.head_params),
+            "multilabel": self.multilabel, "n_classes": self.n_classes,
+        })
+
+    @classmethod
+    def load(cls, path: str, settings: dict, threads: int = 1) -> "ClassicModel":
+        """A fitted model from its state archive; refuses a state made for other settings."""
+        arrays, header = load_state(path)
+        if header.get("config_sha256") != sha256_json(settings):
+            raise FoldwiseError(f"{path} was fitted with other settings than model '{settings['model']}' has now")
+        model = cls(settings, header["seed"], threads)
+        model.n_classes = header["n_classes"]
+
+        def part(prefix):
+            return {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(prefix + "/")}
+
+        if model.kind == "timeseries":
+            model.channels_ = ChannelScaler.restore(part("channels"))
+        feat_mod = model._module(FEATURES[model.features][0])
+        model.transform_ = feat_mod.restore_transform(model.features, header["feature_params"], part("features"),
+                                                      threads)
+        if model.scale_features:
+            from foldwise.classic.linear import FeatureScaler
+
+            model.scaler_ = FeatureScaler.restore(part("scaler"))
+        head_mod = model._module(FAMILIES[model.family].head)
+        head_params = {**header["head_params"], "threads": threads}
+        model.head_ = head_mod.restore_head(model.head_name, head_params, part("head"), header["multilabel"])
+        return model
+
+
+def _jsonable(params: dict) -> dict:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
+
+
+def train_classic_fold(settings: dict, paths: ClassicPaths, fold: int, target_col: str, threads: int = 1) -> dict:
+    """Fit a classic model on one fold's training rows and write its files (as :func:`foldwise.train.fold.train_fold`).
+
+    Returns:
+        The summary for ``metrics.json``: best epoch (1; LightGBM: its best round), validation score, seconds.
+    """
+    t_start = time.perf_counter()
+    task = get_task(settings["task"])
+    metric = get_metric(settings["metric"], task.name)
+    classes = load_classes(paths.classes)
+    table = pd.read_parquet(paths.train_table)
+    folds = load_folds(paths.folds)
+    if not 0 <= fold < len(folds):
+        raise IndexError(f"fold {fold} does not exist: folds.pkl has {len(folds)} folds")
+    tr_idx, va_idx = folds[fold]
+    y = task.encode(table["label"], classes)
+    data = open_cache(paths.train_cache)
+    if len(data) != len(table):
+        raise ValueError(f"{paths.train_cache} has {len(data)} rows but the table has {len(table)}")
+    seed = derive_seed(settings["seed"], settings["model"], fold)
+    model = ClassicModel(settings, seed, threads).fit(data, y, tr_idx, va_idx, n_classes=len(classes))
+    t_fit = time.perf_counter() - t_start
+    probs = model.valid_proba()
+    score = metric(y[va_idx], probs)
+    valid_loss = get_metric("log_loss", task.name)(y[va_idx], probs)
+    train_loss = get_metric("log_loss", task.name)(y[tr_idx], model.train_proba())
+    info = model.head_.info()
+    config_sha, folds_sha = sha256_json(settings), sha256_file(paths.folds)
+    # select_epoch as gather reads it: "best" when early stopping chose the round on these validation rows
+    # (the honest CV is then the last round's, as for a net's best epoch), else "last" (nothing chosen on them).
+    meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": settings["model"], "fold": str(fold),
+            "select_epoch": "best" if model.selects_on_valid else "last"}
+    oof = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
+    oof[[f"last_epoch_{c}" for c in classes]] = model.last_valid_proba()
+    oof.insert(0, "row", va_idx)
+    oof.insert(1, "id", table["id"].to_numpy()[va_idx])
+    oof.insert(2, "fold", fold)
+    oof.insert(3, target_col, table["label"].to_numpy()[va_idx])
+    write_parquet(oof, paths.oof, meta)
+    seconds = time.perf_counter() - t_start
+    row = {"epoch": 1, "lr": None, "train_loss": train_loss, "valid_loss": valid_loss,
+           f"valid_{settings['metric']}": score, "seconds": seconds, **info}
+    write_csv(pd.DataFrame([row]), paths.history)
+    model.save(paths.weights, {"config_sha256": config_sha, "folds_sha256": folds_sha, "seed": seed,
+                               "fold": fold, "classes": list(classes)})
+    log.info("%s fold %d (%s, %s features, %s head): valid_%s %.4f valid_loss %.4f in %.1fs %s", settings["model"],
+             fold, model.family, model.features, model.head_name, settings["metric"], score, valid_loss, seconds, info)
+    return {
+        "best_epoch": int(info.get("best_iteration", 1)),
+        "best_score": score,
+        "epochs_run": 1,
+        "train_seconds": t_fit,
+        "samples_per_second": len(tr_idx) / t_fit if t_fit > 0 else None,
+        "wall_seconds": time.perf_counter() - t_start,
+        "peak_gpu_memory_mb": None,
+        "device": "cpu",
+        "family": model.family,
+        **{f"head_{k}": v for k, v in info.items()},
+    }
+
+
+def predict_classic_fold(settings: dict, paths: ClassicPredictPaths, fold: int, threads: int = 1) -> dict:
+    """Predict the test cache with one fold's fitted state and write ``id, prob_<class>...``."""
+    t0 = time.perf_counter()
+    classes = load_classes(paths.classes)
+    model = ClassicModel.load(paths.weights, settings, threads)
+    test_data = open_cache(paths.test_cache)
+    probs = model.predict_proba(test_data)
+    ids = pd.read_parquet(paths.test_table, columns=["id"])["id"]
+    if len(ids) != len(probs):
+        raise ValueError(f"{paths.test_cache} has {len(probs)} rows but the test table has {len(ids)}")
+    test = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
+    test.insert(0, "id", ids.to_numpy())
+    meta = {"folds_sha256": sha256_file(paths.folds), "config_sha256": sha256_json(settings),
+            "model": settings["model"], "fold": str(fold)}
+    write_parquet(test, paths.test, meta)
+    seconds = time.perf_counter() - t0
+    log.info("predicted %d test rows with %s fold %d in %.1fs", len(test), settings["model"], fold, seconds)
+    return {"rows": len(test), "seconds": seconds, "device": "cpu"}

@@ -1,0 +1,32 @@
+"""Rule train, classic families (ROCKET, logistic, LightGBM): fit one model on one fold, on the CPU."""
+
+import logging
+from typing import TYPE_CHECKING
+
+from foldwise.runtime.process import configure_numba, configure_threads, run_step
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+configure_threads(snakemake.threads)
+configure_numba(snakemake.threads)  # before numba is imported
+
+
+def main() -> None:
+    from foldwise.classic.fit import ClassicPaths, train_classic_fold
+    from foldwise.io import write_json
+    from foldwise.runtime.provenance import run_manifest
+
+    logging.getLogger("foldwise").info("device: cpu (family %s)", snakemake.params.settings["family"])
+    i, o = snakemake.input, snakemake.output
+    paths = ClassicPaths(
+        train_table=i.table, classes=i.classes, folds=i.folds, train_cache=i.train_cache,
+        oof=o.oof, history=o.history, weights=o.weights,
+    )
+    summary = train_classic_fold(
+        snakemake.params.settings, paths, int(snakemake.wildcards.fold), snakemake.params.target_col, snakemake.threads
+    )
+    write_json(o.metrics, {**summary, "manifest": run_manifest(snakemake.params.settings, summary["device"])})
+
+
+run_step(snakemake.log[0], main)
