@@ -375,7 +375,7 @@ def test_tabular_families(family, tmp_path):
 def test_tabular_config_checks():
     cfg = {"data": {"kind": "tabular", "dir": "unused"}, "models": {"net": {"backbone": "resnet18"}}}
     with pytest.raises(ConfigError, match=re.escape("'models.net.family': nets (family torch) read images or "
-                                                    "timeseries, but data.kind is tabular; families for tabular: "
+                                                    "timeseries or video, but data.kind is tabular; families for tabular: "
                                                     "lightgbm, logistic")):
         validate(cfg)
     cfg = {"data": {"kind": "tabular", "dir": "unused", "test_csv": None}, "models": {"g": {"family": "lightgbm"}}}
