@@ -497,10 +497,10 @@ def _techniques(ctx: Context) -> Iterator[Problem]:
         for i, view in enumerate(views):
             if view in views[:i]:
                 yield problem(f"{key}.tta", f"'{view}' is listed twice")
-            elif view not in VIEWS_BY_KIND[kind]:
+            elif view not in VIEWS_BY_KIND.get(kind, ()):
                 other = next(k for k, v in VIEWS_BY_KIND.items() if view in v)
                 yield problem(f"{key}.tta", f"'{view}' is {_AN[other]} view, but data.kind is {kind}; "
-                                            f"views for {kind}: {', '.join(VIEWS_BY_KIND[kind])}")
+                                            f"views for {kind}: {', '.join(VIEWS_BY_KIND.get(kind, ())) or 'none'}")
         for setting, view in (("tta_shift", "shift"), ("tta_roll", "roll")):
             if ctx.user_set("models", name, setting) and view not in views:
                 yield problem(f"{key}.{setting}", f"used only by the '{view}' view, which tta does not list")
@@ -508,9 +508,9 @@ def _techniques(ctx: Context) -> Iterator[Problem]:
             yield problem(f"{key}.pseudo", "used only with a teacher (models.<name>.teacher: a model or ensemble)")
         mix = model["mix"]
         mixing = mix["mixup_alpha"] > 0 or mix["cutmix_alpha"] > 0
-        if mix["cutmix_alpha"] > 0 and kind == "timeseries":
-            yield problem(f"{key}.mix.cutmix_alpha", "CutMix pastes image rectangles, but data.kind is timeseries; "
-                                                     "use mix.mixup_alpha for series")
+        if mix["cutmix_alpha"] > 0 and kind in ("timeseries", "video"):
+            yield problem(f"{key}.mix.cutmix_alpha", f"CutMix pastes image rectangles, but data.kind is {kind}; "
+                                                     f"use mix.mixup_alpha for {'series' if kind == 'timeseries' else 'clips'}")
         if not mixing and any(ctx.user_set("models", name, "mix", k) for k in mix):
             yield problem(f"{key}.mix", "no effect: mixing is on only when mixup_alpha or cutmix_alpha is above 0")
         elif mixing and mix["off_last_epochs"] >= epochs:
@@ -524,8 +524,13 @@ def _techniques(ctx: Context) -> Iterator[Problem]:
                                                   "the frozen part would never train")
         if freeze["modules"] is not None and not freeze["modules"]:
             yield problem(f"{key}.freeze.modules", "empty list; null freezes everything but the head")
+        if kind == "video" and freeze["epochs"] > 0 and freeze["modules"] is None:
+            yield problem(f"{key}.freeze.modules", "video models do not name their head; list the parameter-name "
+                                                   "prefixes to freeze (e.g. [net.encoder])")
         head = model["head"]
-        if head["kind"] == "arcface" and task != "multiclass":
+        if head["kind"] == "arcface" and kind == "video":
+            yield problem(f"{key}.head.kind", "arcface is not available for video models")
+        elif head["kind"] == "arcface" and task != "multiclass":
             yield problem(f"{key}.head.kind", f"arcface predicts one class per row, but the task is {task}")
         if head["kind"] != "arcface":
             for k in ("embedding_size", "scale", "margin", "neighbours"):

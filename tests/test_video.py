@@ -168,6 +168,18 @@ def test_plan_checks_kind_settings():
     with pytest.raises(FoldwiseError, match="a video model"):
         validate({"models": {"m": {"backbone": "slowfast"}}})
     validate({"data": {"kind": "video", "frames": 8, "channels": 1}, "models": {"m": {"backbone": "r3d_18"}}})
+    # training techniques on clips: image views and MixUp yes; CutMix, ArcFace and a head-only freeze no
+    video = {"kind": "video", "frames": 8, "channels": 1}
+    validate({"data": video, "models": {"m": {"backbone": "r3d_18", "tta": ["hflip", "shift"],
+                                              "mix": {"mixup_alpha": 0.2}, "ema": {"decay": 0.9}}}})
+    for settings, message in (
+        ({"mix": {"cutmix_alpha": 1.0}}, "models.m.mix.cutmix_alpha': CutMix pastes image rectangles, but data.kind "
+                                         "is video; use mix.mixup_alpha for clips"),
+        ({"head": {"kind": "arcface"}}, "models.m.head.kind': arcface is not available for video models"),
+        ({"epochs": 3, "freeze": {"epochs": 1}}, "models.m.freeze.modules': video models do not name their head"),
+    ):
+        with pytest.raises(FoldwiseError, match=message.replace("(", r"\(")):
+            validate({"data": video, "models": {"m": {"backbone": "frame_mean", **settings}}})
 
 
 VIDEO = {
@@ -176,7 +188,8 @@ VIDEO = {
              "test_videos": "test_frames/{id}"},
     "folds": {"n_splits": 2, "seed": 0},
     "models": {"sf": {"backbone": "slowfast", "img_size": 16, "epochs": 1, "batch_size": 8,
-                      "model_kwargs": {"width": 4, "beta": 0.5, "clip_frames": 6, "tta_offsets": 2}}},
+                      "model_kwargs": {"width": 4, "beta": 0.5, "clip_frames": 6, "tta_offsets": 2},
+                      "tta": ["hflip"], "ema": {"decay": 0.9}}},
 }
 
 
@@ -198,6 +211,8 @@ def test_video_workflow_end_to_end(tmp_path):
     assert np.load(res / "cache" / "8x16" / "test.npy", mmap_mode="r").shape == (8, 8, 16, 16, 1)
     oof = pd.read_parquet(res / "oof" / "sf.parquet")
     assert len(oof) == 32 and list(oof.columns[:3]) == ["id", "fold", "label"]
+    board = pd.read_csv(res / "leaderboard.csv").set_index("name")
+    assert np.isfinite(board.loc["sf", ["cv", "cv_no_tta", "cv_honest"]].astype(float)).all()  # tta: [hflip]
     sub = pd.read_csv(res / "submissions" / "sf.csv")
     assert list(sub["id"]) == [f"test_{i:04d}" for i in range(8)] and set(sub["label"]) <= set(MOTIONS)
 

@@ -3,7 +3,8 @@
 The same views serve the validation rows (the OOF predictions) and the test
 rows, so the CV measures what the submission gets. A view works on the raw
 batch an ``Inputs`` pipeline loads (images: ``(B, C, H, W)`` in ``[0, 1]``
-before normalisation; series: standardised ``(B, C, T)``); the identity view
+before normalisation; video: ``(B, C, T, H, W)`` likewise, so an image view moves
+every frame of a clip alike; series: standardised ``(B, C, T)``); the identity view
 always comes first, so view 0 is the plain prediction.
 
 Config (``models.<name>``): ``tta: [hflip, vflip, shift]`` for images,
