@@ -56,7 +56,6 @@ class VideoInputs:
         train_rows: unused (statistics come from the model).
     """
 
-
     def __init__(self, data: np.ndarray, model: torch.nn.Module, device: torch.device, augment: dict, train_rows=None):
         pcfg = getattr(model, "pretrained_cfg", {}) or {}
         mean, std = list(pcfg.get("mean", (0.5,) * 3)), list(pcfg.get("std", (0.5,) * 3))
