@@ -184,6 +184,8 @@ def _decode_chunk(args) -> list[str]:
             arr[start + offset] = read_clip(path, frames, size, channels)
         except FoldwiseError as exc:
             failures.append(str(exc))
+        except cv2.error as exc:  # OpenCV choked on a frame: name the clip, not the C++ line
+            failures.append(f"{path}: cannot be decoded ({str(exc).strip().splitlines()[-1]})")
     del arr  # no msync here: atomic_path fsyncs the whole file once before the rename
     return failures
 
