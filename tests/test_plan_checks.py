@@ -95,7 +95,7 @@ def test_a_newer_timm_is_asked_about_names_the_list_lacks(monkeypatch):
     """names.txt lists one timm version; under another, a name it lacks is looked up in timm itself."""
     from importlib.metadata import version
 
-    import foldwise.checks as checks
+    import foldwise.checks.models as checks
 
     names = {"images": frozenset({"resnet10t"}), "timeseries": frozenset({"resnet1d"})}
     monkeypatch.setattr(checks, "backbone_names", lambda: (names, "0.0.0"))
