@@ -9,15 +9,12 @@ to the square cache size.
 from __future__ import annotations
 
 import logging
-import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from foldwise.errors import FoldwiseError
-from foldwise.io import atomic_path
+from foldwise.data.memmap import fill_cache
 
 log = logging.getLogger(__name__)
 
@@ -68,26 +65,8 @@ def build_image_cache(paths: list[Path], size: int, channels: int, out_path: str
     Raises:
         FoldwiseError: naming the images that are missing or cannot be decoded.
     """
+    fill_cache(paths, (size, size, channels), out_path, _decode_chunk, (size, channels), threads, noun="image")
     n = len(paths)
-    with atomic_path(out_path, suffix=".npy") as tmp:
-        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, size, size, channels))
-        del arr
-        chunk = max(1, min(2048, -(-n // max(1, threads * 4))))
-        jobs = [(str(tmp), s, paths[s : s + chunk], size, channels) for s in range(0, n, chunk)]
-        if threads <= 1 or len(jobs) == 1:
-            results = map(_decode_chunk, jobs)
-            failures = [f for r in results for f in r]
-        else:
-            import multiprocessing as mp
-
-            ctx = mp.get_context("fork" if os.name == "posix" else "spawn")
-            with ProcessPoolExecutor(max_workers=threads, mp_context=ctx) as pool:
-                failures = [f for r in pool.map(_decode_chunk, jobs) for f in r]
-        if failures:
-            raise FoldwiseError(
-                f"{len(failures)} image(s) missing or not decodable (corrupt or truncated?): "
-                f"{', '.join(failures[:3])}{' ...' if len(failures) > 3 else ''}"
-            )
     log.info("cached %d images at %dx%dx%d into %s", n, size, size, channels, out_path)
 
 

@@ -19,16 +19,14 @@ number of clips.
 from __future__ import annotations
 
 import logging
-import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from foldwise.errors import FoldwiseError
-from foldwise.io import atomic_path
+from foldwise.data.memmap import fill_cache
 
 log = logging.getLogger(__name__)
 
@@ -209,25 +207,9 @@ def build_video_cache(
     Raises:
         FoldwiseError: naming the clips that are missing or cannot be decoded.
     """
+    fill_cache(paths, (frames, size, size, channels), out_path, _decode_chunk, (frames, size, channels), threads,
+               max_chunk=256, noun="clip")
     n = len(paths)
-    with atomic_path(out_path, suffix=".npy") as tmp:
-        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, frames, size, size, channels))
-        del arr
-        chunk = max(1, min(256, -(-n // max(1, threads * 4))))
-        jobs = [(str(tmp), s, paths[s : s + chunk], frames, size, channels) for s in range(0, n, chunk)]
-        if threads <= 1 or len(jobs) == 1:
-            failures = [f for r in map(_decode_chunk, jobs) for f in r]
-        else:
-            import multiprocessing as mp
-
-            ctx = mp.get_context("fork" if os.name == "posix" else "spawn")
-            with ProcessPoolExecutor(max_workers=threads, mp_context=ctx) as pool:
-                failures = [f for r in pool.map(_decode_chunk, jobs) for f in r]
-        if failures:
-            raise FoldwiseError(
-                f"{len(failures)} clip(s) missing or not decodable: "
-                f"{'; '.join(failures[:3])}{' ...' if len(failures) > 3 else ''}"
-            )
     log.info("cached %d clips at %dx%dx%dx%d into %s", n, frames, size, size, channels, out_path)
 
 
