@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import torch.nn as nn
 
 from foldwise.folds import save_folds
 from foldwise.io import read_parquet_metadata, write_json, write_parquet
@@ -19,23 +18,13 @@ from foldwise.oof import gather_model
 from foldwise.train import fold as fold_module
 from foldwise.train.fold import FoldPaths, train_fold
 from foldwise.train.inputs import create_inputs
-from foldwise.train.predict import predict_proba
 from foldwise.train.selection import inner_split
 from foldwise.train.settings import TrainConfig
 
+from .test_training import _MeanLinear
+
 torch.set_num_threads(1)
 CLASSES = ["c0", "c1", "c2"]
-
-
-class _MeanLinear(nn.Module):
-    """Series -> per-channel mean over time -> linear."""
-
-    def __init__(self, in_chans: int, num_classes: int):
-        super().__init__()
-        self.fc = nn.Linear(in_chans, num_classes)
-
-    def forward(self, x):
-        return self.fc(x.mean(-1))
 
 
 @pytest.fixture(autouse=True)

@@ -7,37 +7,15 @@ class, so the trainer and the predictor never branch on the kind.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 
 from foldwise.train.augment import AugmentConfig, BatchAugment, SeriesAugment
+from foldwise.train.inputs_base import InputsBase, model_mean_std
 from foldwise.train.video_inputs import VideoInputs
 
 
-class _Inputs:
-    """Shared steps: ``batch`` = ``finish(augment(load(rows)))``.
-
-    ``load`` gives the raw batch augmentations and test-time views work on;
-    ``finish`` turns it into what the model reads.
-    """
-
-    def over(self, data: np.ndarray):
-        """The same pipeline (same scaling) over another cache, e.g. the test split."""
-        other = copy.copy(self)
-        other.data = data
-        return other
-
-    def batch(self, rows: np.ndarray, gen: torch.Generator | None = None) -> torch.Tensor:
-        """Rows of the cache as a model-ready batch; augmented when ``gen`` is given."""
-        x = self.load(rows)
-        if gen is not None:
-            x = self.augment(x, gen)
-        return self.finish(x)
-
-
-class ImageInputs(_Inputs):
+class ImageInputs(InputsBase):
     """uint8 ``(N, H, W, C)`` cache -> normalised float ``(B, C, H, W)`` batches.
 
     Args:
@@ -49,14 +27,9 @@ class ImageInputs(_Inputs):
     """
 
     def __init__(self, data: np.ndarray, model: torch.nn.Module, device: torch.device, augment: dict, train_rows=None):
-        pcfg = getattr(model, "pretrained_cfg", {}) or {}
-        mean, std = list(pcfg.get("mean", (0.5,) * 3)), list(pcfg.get("std", (0.5,) * 3))
-        if data.shape[-1] == 1:
-            mean, std = [float(np.mean(mean))], [float(np.mean(std))]
         self.data, self.device = data, device
         self.channels_last = device.type == "cuda"
-        self.mean = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
-        self.std = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+        self.mean, self.std = model_mean_std(model, data.shape[-1], device, ndim=4)
         self.augment = BatchAugment(AugmentConfig(**augment))
 
     def load(self, rows: np.ndarray) -> torch.Tensor:
@@ -72,7 +45,7 @@ class ImageInputs(_Inputs):
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x.contiguous()
 
 
-class SeriesInputs(_Inputs):
+class SeriesInputs(InputsBase):
     """float32 ``(N, T, C)`` cache -> standardised ``(B, C, T)`` batches.
 
     Per-channel mean and standard deviation come from the training fold's rows

@@ -15,12 +15,11 @@ moves every frame of a clip alike.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 
 from foldwise.train.augment import AugmentConfig, BatchAugment
+from foldwise.train.inputs_base import InputsBase, model_mean_std
 
 
 def temporal_indices(t: int, length: int, n: int, gen: torch.Generator, jitter: int = 0) -> torch.Tensor:
@@ -44,7 +43,7 @@ def temporal_indices(t: int, length: int, n: int, gen: torch.Generator, jitter: 
     return idx
 
 
-class VideoInputs:
+class VideoInputs(InputsBase):
     """uint8 ``(N, T, H, W, C)`` cache -> normalised float ``(B, C, T', H, W)`` batches.
 
     Args:
@@ -57,23 +56,12 @@ class VideoInputs:
     """
 
     def __init__(self, data: np.ndarray, model: torch.nn.Module, device: torch.device, augment: dict, train_rows=None):
-        pcfg = getattr(model, "pretrained_cfg", {}) or {}
-        mean, std = list(pcfg.get("mean", (0.5,) * 3)), list(pcfg.get("std", (0.5,) * 3))
-        if data.shape[-1] == 1:
-            mean, std = [float(np.mean(mean))], [float(np.mean(std))]
         self.data, self.device = data, device
         t = data.shape[1]
         self.clip_frames = min(t, getattr(model, "clip_frames", 0) or t)
         self.jitter = int(getattr(model, "temporal_jitter", 0))
-        self.mean = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1, 1)
-        self.std = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1, 1)
+        self.mean, self.std = model_mean_std(model, data.shape[-1], device, ndim=5)
         self.augment = BatchAugment(AugmentConfig(**augment))
-
-    def over(self, data: np.ndarray) -> "VideoInputs":
-        """The same pipeline over another cache, e.g. the test split."""
-        other = copy.copy(self)
-        other.data = data
-        return other
 
     def _to_tensor(self, clips: np.ndarray) -> torch.Tensor:
         x = torch.from_numpy(np.ascontiguousarray(clips)).to(self.device)  # (B, T, H, W, C) uint8
