@@ -37,38 +37,53 @@ OUT = REPO / "benchmarks" / "versus_script.json"
 EPOCHS = 10
 
 
-def image_competition(root: Path, n_train: int = 6000, n_test: int = 2000, side: int = 28) -> Path:
-    """Digits redrawn with random warps: ``train_images/``, ``test_images/``, the CSVs and ``solution.csv``."""
+def warped_digits(n_train: int = 6000, n_test: int = 2000, side: int = 28, seed: int = 0):
+    """scikit-learn's digits redrawn with random warps and noise, training and test from disjoint sources.
+
+    Returns:
+        ``{"train": (images, labels), "test": (images, labels)}``; images ``(N, side, side)`` uint8.
+    """
     import cv2
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    if (root / ".done").is_file():
-        return root
-    shutil.rmtree(root, ignore_errors=True)
     d = load_digits()
     src = np.clip(d.images * 16, 0, 255).astype(np.float32)
     tr_src, te_src = train_test_split(np.arange(len(src)), test_size=0.3, random_state=0, stratify=d.target)
-    rng = np.random.default_rng(0)
-    rows = {"train": [], "test": []}
+    rng = np.random.default_rng(seed)
+    out = {}
     for split, pool, n in (("train", tr_src, n_train), ("test", te_src, n_test)):
-        (root / f"{split}_images").mkdir(parents=True)
+        imgs, labels = np.empty((n, side, side), np.uint8), np.empty(n, np.int64)
         for k in range(n):
             s = int(pool[rng.integers(len(pool))])
             big = cv2.resize(src[s], (side - 6, side - 6), interpolation=cv2.INTER_CUBIC)
             img = cv2.copyMakeBorder(big, 3, 3, 3, 3, cv2.BORDER_CONSTANT, value=0)
-            angle, scale = rng.uniform(-15, 15), rng.uniform(0.85, 1.1)
-            m = cv2.getRotationMatrix2D((side / 2, side / 2), angle, scale)
+            m = cv2.getRotationMatrix2D((side / 2, side / 2), rng.uniform(-15, 15), rng.uniform(0.85, 1.1))
             m[:, 2] += rng.uniform(-2.5, 2.5, 2)
             img = cv2.warpAffine(img, m, (side, side)) + rng.normal(0, 12, (side, side))
-            ident = f"{split}_{k:05d}"
-            cv2.imwrite(str(root / f"{split}_images" / f"{ident}.png"), np.clip(img, 0, 255).astype(np.uint8))
-            rows[split].append((ident, int(d.target[s])))
-    tr, te = (pd.DataFrame(rows[s], columns=["id", "label"]) for s in ("train", "test"))
-    tr.to_csv(root / "train.csv", index=False)
-    te[["id"]].to_csv(root / "test.csv", index=False)
-    te.assign(label=0).to_csv(root / "sample_submission.csv", index=False)
-    te.to_csv(root / "solution.csv", index=False)
+            imgs[k], labels[k] = np.clip(img, 0, 255).astype(np.uint8), d.target[s]
+        out[split] = (imgs, labels)
+    return out
+
+
+def image_competition(root: Path, n_train: int = 6000, n_test: int = 2000) -> Path:
+    """:func:`warped_digits` as PNGs: ``train_images/``, ``test_images/``, the CSVs and ``solution.csv``."""
+    import cv2
+
+    if (root / ".done").is_file():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    tables = {}
+    for split, (imgs, labels) in warped_digits(n_train, n_test).items():
+        (root / f"{split}_images").mkdir(parents=True)
+        ids = [f"{split}_{k:05d}" for k in range(len(imgs))]
+        for ident, img in zip(ids, imgs):
+            cv2.imwrite(str(root / f"{split}_images" / f"{ident}.png"), img)
+        tables[split] = pd.DataFrame({"id": ids, "label": labels})
+    tables["train"].to_csv(root / "train.csv", index=False)
+    tables["test"][["id"]].to_csv(root / "test.csv", index=False)
+    tables["test"].assign(label=0).to_csv(root / "sample_submission.csv", index=False)
+    tables["test"].to_csv(root / "solution.csv", index=False)
     (root / ".done").touch()
     return root
 
