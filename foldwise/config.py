@@ -96,6 +96,7 @@ def validate(config: dict, schema_path: str | Path = SCHEMA_PATH, *, files: bool
     problems = list(dict.fromkeys(_format_error(e) for e in errors))
     try:
         _resolve_auto(config)
+        _share_image_size(config, raw)
     except (KeyError, TypeError, AttributeError):
         if not errors:
             raise
@@ -125,6 +126,20 @@ def _resolve_auto(config: dict) -> None:
     for model in config["models"].values():
         if model.get("loss") == "auto":
             model["loss"] = task.default_loss
+
+
+def _share_image_size(config: dict, raw: dict) -> None:
+    """A classic model on images without its own ``img_size`` reads the nets' cache (the smallest net size):
+    one cache for all, instead of a 224² one that its pooled pixels would not use."""
+    if config["data"].get("kind", "images") != "images":
+        return
+    from foldwise.classic.families import is_classic
+
+    models, written = config["models"], raw.get("models") or {}
+    net_sizes = [m["img_size"] for m in models.values() if not is_classic(m)]
+    for name, model in models.items():
+        if net_sizes and is_classic(model) and "img_size" not in (written.get(name) or {}):
+            model["img_size"] = min(net_sizes)
 
 
 def ensemble_members(config: dict, name: str) -> list[str]:

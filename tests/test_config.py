@@ -130,3 +130,25 @@ def test_files_are_checked_only_when_asked(tmp_path, monkeypatch):
     assert _validated()["data"]["dir"] == "data/digits"
     with pytest.raises(ConfigError, match=r"config key 'data.dir': folder not found: data/digits \(relative to"):
         validate(copy.deepcopy(BASE), files=True)
+
+
+def test_a_classic_model_on_images_reads_the_nets_cache_unless_it_sets_img_size():
+    models = {"net": {"backbone": "resnet10t", "img_size": 48}, "small": {"backbone": "resnet10t", "img_size": 32},
+              "gbm": {"family": "lightgbm"}, "own": {"family": "logistic", "img_size": 64}}
+    cfg = _validated({"models": models, "ensembles": {}})
+    assert cfg["models"]["gbm"]["img_size"] == 32  # the smallest net's: one cache for both
+    assert cfg["models"]["own"]["img_size"] == 64 and cfg["models"]["net"]["img_size"] == 48
+    alone = _validated({"models": {"gbm": {"family": "lightgbm"}}, "ensembles": {}})
+    assert alone["models"]["gbm"]["img_size"] == 224  # no net to share with: the schema's default
+
+
+def test_numba_kernels_are_cached_outside_site_packages(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("from foldwise.runtime.process import configure_numba; configure_numba(1); "
+            "import os; print(os.environ['NUMBA_CACHE_DIR'])")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "NUMBA_CACHE_DIR"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**env, "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(REPO)}).stdout.strip()
+    assert out == str(tmp_path / "foldwise" / "numba")

@@ -46,10 +46,22 @@ def configure_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+def numba_cache_dir() -> str:
+    """Where the classic families' compiled numba kernels are kept: ``$XDG_CACHE_HOME/foldwise/numba``
+    (``~/.cache/foldwise/numba``), shared by every job, run and project of the user; never site-packages,
+    which may be read-only (conda envs, clusters)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "foldwise", "numba")
+
+
+
 def configure_numba(threads: int) -> None:
-    """Size numba's thread pool (ROCKET kernels) to ``threads``; must run before numba is imported."""
+    """Size numba's thread pool (ROCKET kernels) to ``threads`` and keep its compiled kernels in
+    :func:`numba_cache_dir` (compiled once, then loaded by every later job); must run before numba is
+    imported. ``NUMBA_CACHE_DIR`` set by the user wins."""
     if "numba" not in sys.modules:
         os.environ["NUMBA_NUM_THREADS"] = str(max(1, int(threads)))
+        os.environ.setdefault("NUMBA_CACHE_DIR", numba_cache_dir())
 
 
 def run_step(log_path: str | None, fn: Callable[[], None]) -> None:
