@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 from sklearn.linear_model import RidgeClassifierCV
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sktime.transformations.rocket import MultiRocketMultivariate
 
@@ -47,10 +46,10 @@ y = train.loc[sorted(train_ids), "label"].astype(str).to_numpy()
 classes = np.unique(y)
 oof, test_probs = np.zeros((len(x), len(classes))), np.zeros((len(x_test), len(classes)))
 for fold, (tr, va) in enumerate(StratifiedKFold(5, shuffle=True, random_state=0).split(x, y)):
-    clf = make_pipeline(MultiRocketMultivariate(num_kernels=6250, n_jobs=os.cpu_count(), random_state=fold),
-                        StandardScaler(), RidgeClassifierCV(alphas=np.logspace(-3, 3, 10)))
-    clf.fit(x[tr], y[tr])
-    scores = clf.decision_function(x[va]), clf.decision_function(x_test)  # ridge: softmax of its scores
+    rocket = MultiRocketMultivariate(num_kernels=6250, n_jobs=os.cpu_count(), random_state=fold).fit(x[tr])
+    scaler = StandardScaler().fit(f_tr := rocket.transform(x[tr]))
+    ridge = RidgeClassifierCV(alphas=np.logspace(-3, 3, 10)).fit(scaler.transform(f_tr), y[tr])
+    scores = [ridge.decision_function(scaler.transform(rocket.transform(v))) for v in (x[va], x_test)]
     oof[va] = softmax(scores[0])
     test_probs += softmax(scores[1]) / 5
     print(f"fold {fold}: {(classes[oof[va].argmax(1)] == y[va]).mean():.4f}", flush=True)
