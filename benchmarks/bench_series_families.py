@@ -115,7 +115,8 @@ def run_dataset(name: str, aeon_python: str, cores: int) -> dict:
     if proc.returncode != 0:
         raise RuntimeError(f"aeon on {name} failed:\n{proc.stderr[-3000:]}")
     aeon = json.loads(proc.stdout.strip().splitlines()[-1])
-    t_prep = snakemake(work, "--until", "cache", "folds", "test_table", cores=cores)
+    t_prep = snakemake(work, "results/folds/folds.pkl", "results/data/test.parquet",
+                       *(f"results/cache/{length}/{split}.npy" for split in ("train", "test")), cores=cores)
     pipeline = {}
     for family in FAMILIES:
         seconds = snakemake(work, f"results/submissions/{family}.csv", cores=cores)
