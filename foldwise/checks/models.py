@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Iterator
 
 from foldwise.checks.base import AN_KIND, Problem, problem, Context, _did_you_mean, _where, _missing_hint
-from foldwise.classic.families import FAMILIES, FEATURES, TORCH, TORCH_KEYS, TORCH_KINDS, family_of
+from foldwise.classic.families import FAMILIES, FEATURES, OWN_FEATURES, TORCH, TORCH_KEYS, TORCH_KINDS, family_of
 from foldwise.models.names import backbone_kind, backbone_names
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
@@ -148,11 +148,12 @@ def _families(ctx: Context) -> Iterator[Problem]:
         hyper = model.get(family) or {}
         features = hyper.get("features", "auto")
         if features != "auto" and kind not in FEATURES[features][1]:
-            valid = ["auto", *(f for f, (_, kinds) in FEATURES.items() if kind in kinds)]
+            valid = ["auto", *(f for f, (_, kinds) in FEATURES.items() if kind in kinds and f not in OWN_FEATURES)]
             yield problem(f"{key}.{family}.features", f"'{features}' reads {' or '.join(FEATURES[features][1])}, "
                                                       f"but data.kind is {kind}; features for {kind}: "
                                                       f"{', '.join(valid)}")
-        if hyper.get("head", "ridge") == "ridge" and FAMILIES[family].features and \
+        spec = FAMILIES[family]
+        if spec.features and not spec.fixed_head and hyper.get("head", "ridge") == "ridge" and \
                 model.get("class_weights") == "balanced":
             yield problem(f"{key}.class_weights", f"balanced is not available with {family}'s ridge head; "
                                                   f"set {key}.{family}.head: logistic")

@@ -1,7 +1,7 @@
-"""Model families beyond torch: ROCKET transforms, linear heads, gradient-boosted trees.
+"""Model families beyond torch: ROCKET, HYDRA and QUANT transforms, linear heads, ExtraTrees, LightGBM.
 
-A model entry with ``family: minirocket | multirocket | lightgbm | logistic`` is
-trained once per fold by the same ``train`` rule (and predicted by the same
+A model entry with ``family: minirocket | multirocket | hydra | multirocket_hydra |
+quant | lightgbm | logistic`` is trained once per fold by the same ``train`` rule (and predicted by the same
 ``predict`` rule) as the nets, writing the same files, so ``gather``,
 ensembles, submissions and the leaderboard treat it like any model.
 

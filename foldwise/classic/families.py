@@ -30,27 +30,40 @@ class Family:
         head: module of its classifier (built by ``build_head``).
         features: the feature transform it always uses, or None when its settings choose (``features``).
         multilabel: whether it handles ``task: multilabel``.
+        fixed_head: the head it always uses (``quant``: ExtraTrees), or None when it is its own head
+            (lightgbm, logistic) or its settings choose (``head``: ROCKET and HYDRA families).
     """
 
     kinds: tuple[str, ...]
     head: str
     features: str | None = None
     multilabel: bool = True
+    fixed_head: str | None = None
 
 
 # Feature transforms: name -> (module, data kinds it reads).
 FEATURES: dict[str, tuple[str, tuple[str, ...]]] = {
     "minirocket": ("foldwise.classic.rocket", ("timeseries",)),
     "multirocket": ("foldwise.classic.rocket", ("timeseries",)),
+    "hydra": ("foldwise.classic.hydra", ("timeseries",)),
+    "multirocket_hydra": ("foldwise.classic.multirocket_hydra", ("timeseries",)),
+    "quant": ("foldwise.classic.quant", ("timeseries",)),
     "summary": ("foldwise.classic.features", ("timeseries",)),
     "pixels": ("foldwise.classic.features", ("images",)),
     "columns": ("foldwise.classic.features", ("tabular",)),
 }
+# Feature transforms only their own family reads (not a ``features:`` choice of lightgbm / logistic).
+OWN_FEATURES = ("hydra", "multirocket_hydra", "quant")
+# Feature transforms whose module scales their outputs its own way for a linear head (``create_scaler``).
+SELF_SCALED = ("hydra", "multirocket_hydra")
 AUTO_FEATURES = {"timeseries": "summary", "images": "pixels", "tabular": "columns"}
 
 FAMILIES: dict[str, Family] = {
     "minirocket": Family(kinds=("timeseries",), head="foldwise.classic.linear", features="minirocket"),
     "multirocket": Family(kinds=("timeseries",), head="foldwise.classic.linear", features="multirocket"),
+    "hydra": Family(kinds=("timeseries",), head="foldwise.classic.linear", features="hydra"),
+    "multirocket_hydra": Family(kinds=("timeseries",), head="foldwise.classic.linear", features="multirocket_hydra"),
+    "quant": Family(kinds=("timeseries",), head="foldwise.classic.trees", features="quant", fixed_head="extratrees"),
     "lightgbm": Family(kinds=("timeseries", "images", "tabular"), head="foldwise.classic.gbdt"),
     "logistic": Family(kinds=("timeseries", "images", "tabular"), head="foldwise.classic.linear"),
 }

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from foldwise.classic.families import FAMILIES, FEATURES, family_of, features_of
+from foldwise.classic.families import FAMILIES, FEATURES, SELF_SCALED, family_of, features_of
 from foldwise.classic.state import load_state, save_state
 from foldwise.errors import FoldwiseError
 from foldwise.folds import load_folds
@@ -36,7 +36,17 @@ from foldwise.tasks import get_task
 
 log = logging.getLogger(__name__)
 # Hyper-parameters of the features, not of the head.
-FEATURE_KEYS = ("features", "head", "n_kernels", "max_dilations_per_kernel", "n_features_per_kernel", "pool")
+FEATURE_KEYS = ("features", "head", "n_kernels", "max_dilations_per_kernel", "n_features_per_kernel", "pool",
+                "k", "g", "max_num_channels", "depth", "div")
+# Settings each feature transform reads (besides the seed), by transform.
+TRANSFORM_KEYS = {
+    "minirocket": ("n_kernels", "max_dilations_per_kernel", "n_features_per_kernel"),
+    "multirocket": ("n_kernels", "max_dilations_per_kernel", "n_features_per_kernel"),
+    "hydra": ("k", "g", "max_num_channels"),
+    "multirocket_hydra": ("n_kernels", "max_dilations_per_kernel", "n_features_per_kernel", "k", "g",
+                          "max_num_channels"),
+    "quant": ("depth", "div"),
+}
 
 
 @dataclass(frozen=True)
@@ -108,8 +118,10 @@ class ClassicModel:
         self.kind, self.multilabel = settings["kind"], settings["task"] == "multilabel"
         hyper = dict(settings.get(self.family) or {})
         self.features = features_of(settings, self.kind)
-        # ROCKET families choose their head (ridge or logistic); lightgbm and logistic are their own head.
-        self.head_name = hyper.get("head", "ridge") if FAMILIES[self.family].features else self.family
+        # ROCKET and HYDRA families choose their head (ridge or logistic); quant always uses ExtraTrees;
+        # lightgbm and logistic are their own head.
+        spec = FAMILIES[self.family]
+        self.head_name = spec.fixed_head or (hyper.get("head", "ridge") if spec.features else self.family)
         self.feature_params = self._feature_params(hyper)
         self.head_params = {k: v for k, v in hyper.items() if k not in FEATURE_KEYS}
         self.head_params.update(class_weights=settings.get("class_weights", "none"), seed=self.seed,
@@ -117,8 +129,8 @@ class ClassicModel:
         self.scale_features = self.head_name in ("ridge", "logistic")
 
     def _feature_params(self, hyper: dict) -> dict:
-        if self.features in ("minirocket", "multirocket"):
-            keep = ("n_kernels", "max_dilations_per_kernel", "n_features_per_kernel")
+        if self.features in TRANSFORM_KEYS:
+            keep = TRANSFORM_KEYS[self.features]
             return {**{k: hyper[k] for k in keep if hyper.get(k) is not None}, "seed": self.seed}
         if self.features == "pixels":
             return {"pool": hyper.get("pool", 8)}
@@ -145,9 +157,7 @@ class ClassicModel:
         f_tr = self.transform_.fit(x_tr).transform(x_tr)
         f_va = None if valid_rows is None else self.features_of(data, valid_rows, scaled=False)
         if self.scale_features:
-            from foldwise.classic.linear import FeatureScaler
-
-            self.scaler_ = FeatureScaler().fit(f_tr)
+            self.scaler_ = self._new_scaler(feat_mod).fit(f_tr)
             f_tr = self.scaler_.transform(f_tr)
             f_va = None if f_va is None else self.scaler_.transform(f_va)
         head_mod = self._module(FAMILIES[self.family].head)
@@ -157,6 +167,21 @@ class ClassicModel:
                        categorical=getattr(self.transform_, "categorical_out_", None))
         self._train_features, self._valid_features = f_tr, f_va  # for the OOF predictions: transformed once
         return self
+
+    def _new_scaler(self, feat_mod):
+        """The feature scaling of a linear head: the transform's own (HYDRA's sparse scaler), else standardisation."""
+        if self.features in SELF_SCALED:
+            return feat_mod.create_scaler(self.features, self.transform_)
+        from foldwise.classic.linear import FeatureScaler
+
+        return FeatureScaler()
+
+    def _restore_scaler(self, feat_mod, arrays: dict):
+        if self.features in SELF_SCALED:
+            return feat_mod.restore_scaler(self.features, arrays)
+        from foldwise.classic.linear import FeatureScaler
+
+        return FeatureScaler.restore(arrays)
 
     def _inputs(self, x: np.ndarray) -> np.ndarray:
         return self.channels_.transform(x) if self.kind == "timeseries" else x
@@ -226,9 +251,7 @@ class ClassicModel:
         model.transform_ = feat_mod.restore_transform(model.features, header["feature_params"], part("features"),
                                                       threads)
         if model.scale_features:
-            from foldwise.classic.linear import FeatureScaler
-
-            model.scaler_ = FeatureScaler.restore(part("scaler"))
+            model.scaler_ = model._restore_scaler(feat_mod, part("scaler"))
         head_mod = model._module(FAMILIES[model.family].head)
         head_params = {**header["head_params"], "threads": threads}
         model.head_ = head_mod.restore_head(model.head_name, head_params, part("head"), header["multilabel"])
