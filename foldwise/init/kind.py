@@ -125,6 +125,17 @@ def _media(root: Path, paths: list[str]) -> str:
     return "video" if p.is_dir() or p.suffix.lower() in VIDEO_EXTS else "images"
 
 
+def is_gray(img: np.ndarray) -> bool:
+    """Whether a decoded image (H, W[, C]) is grayscale: one channel, gray + alpha, or colour channels that
+    differ only by compression noise (at most 12 levels anywhere, under 1.5 on average)."""
+    if img.ndim == 2 or img.shape[2] < 3:
+        return True
+    c = img[..., :3].astype(np.int32)
+    d = np.maximum(np.abs(c[..., 0] - c[..., 1]), np.abs(c[..., 1] - c[..., 2]))
+    scale = 257 if img.dtype == np.uint16 else 1
+    return bool(d.max() <= 12 * scale and d.mean() < 1.5 * scale)
+
+
 def _image_stats(root: Path, paths: list[str]) -> tuple[bool, list[int]]:
     """Whether every image is grayscale (one channel, gray + alpha, or equal colour channels) and their longer sides."""
     import cv2
@@ -135,9 +146,7 @@ def _image_stats(root: Path, paths: list[str]) -> tuple[bool, list[int]]:
         if img is None:
             continue
         sides.append(max(img.shape[:2]))
-        if img.ndim == 3 and img.shape[2] >= 3:
-            c = img[..., :3].astype(np.int32)
-            gray &= bool(np.abs(c[..., 0] - c[..., 1]).max() <= 2 and np.abs(c[..., 1] - c[..., 2]).max() <= 2)
+        gray &= is_gray(img)
     return gray, sides
 
 
@@ -159,8 +168,7 @@ def _clip_stats(root: Path, paths: list[str]) -> tuple[bool, list[int], list[int
         cap.release()
         if ok:
             sides.append(max(frame.shape[:2]))
-            c = frame.astype(np.int32)
-            gray &= bool(np.abs(c[..., 0] - c[..., 1]).max() <= 2 and np.abs(c[..., 1] - c[..., 2]).max() <= 2)
+            gray &= is_gray(frame)
     return gray, sides, lengths
 
 
@@ -185,8 +193,6 @@ def infer_media(t: Tables, notes: Notes) -> Inputs | None:
     else:
         data[f"test_{key}"] = notes.fact(f"data.test_{key}", test[0], f"finds {len(test[1])} of {len(test[1])} sampled test ids")
     reserved = {c.strip("{}") for c in (train[0], (test or ("",))[0]) if c.startswith("{") and c.endswith("}")}
-    for tpl in (train[0], (test or ("",))[0]):
-        reserved |= {part.split("}")[0] for part in tpl.split("{")[1:] if part.split("}")[0] != "id"}
     if kind == "images":
         gray, sides = _image_stats(t.dir, train[1])
         length = 0
