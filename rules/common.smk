@@ -17,7 +17,12 @@ from foldwise.data.tables import DataConfig, split_image_paths, split_table
 from foldwise.errors import FoldwiseError
 from foldwise.runtime.provenance import code_version
 from foldwise.runtime.tracking import default_state, file_checksum, files_digest
-from foldwise.models.weights import cached_file, hub_name, resolve_source, tracked_content
+from foldwise.models.weights import (
+    cached_file,
+    hub_name,
+    resolve_source,
+    tracked_content,
+)
 
 try:  # the schema, then foldwise.checks: names, references, contradictions, files (all listed at once)
     validate(config, SCHEMA_PATH, files=True)
