@@ -44,7 +44,9 @@ CACHE_SCRIPT = {
     "video": "cache_video",
 }[KIND]
 ENV = "../envs/foldwise.yaml"
-GPUS_HERE = local_gpus()  # read once per plan; runtime/scheduling.py says how jobs share a machine
+GPUS_HERE = (
+    local_gpus()
+)  # read once per plan; runtime/scheduling.py says how jobs share a machine
 # models starting from hub weights (pretrained: true) -> their source; one weights job per source
 HUB_WEIGHTS = {
     m: resolve_source(hub_name(spec))
@@ -284,7 +286,9 @@ def model_gpus(wildcards):
 
 def model_threads(wildcards):
     """Threads function: the run's cores split over the train (or predict) jobs that run side by side."""
-    return job_threads(workflow._cores, len(MODELS) * len(FOLDS), model_gpus(wildcards), GPUS_HERE)
+    return job_threads(
+        workflow._cores, len(MODELS) * len(FOLDS), model_gpus(wildcards), GPUS_HERE
+    )
 
 
 def task(wildcards):
