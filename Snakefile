@@ -34,6 +34,7 @@ rule all:
 
 include: "rules/data.smk"
 include: "rules/folds.smk"
+include: "rules/weights.smk"
 include: "rules/train.smk"
 include: "rules/ensemble.smk"
 include: "rules/submit.smk"

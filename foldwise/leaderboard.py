@@ -47,8 +47,9 @@ def build_leaderboard(score_files: list[str], submission_reports: dict[str, str]
 
     Returns:
         Columns ``name, kind, metric, cv, cv_no_tta, cv_is, cv_honest, honest_by, optimism`` [, ``holdout``],
-        ``cv_last_epoch, fold_0..fold_{k-1}, folds_sha256, config_sha256`` [, ``selected``]
-        (hashes as 12-character prefixes), sorted by ``cv_honest``, best first (ties: by ``cv``).
+        ``cv_last_epoch, weights, fold_0..fold_{k-1}, folds_sha256, config_sha256`` [, ``selected``]
+        (hashes as 12-character prefixes; ``weights``: what a net started from, ``scratch``, a file or a hub
+        repository with the SHA-256 of the weights, empty for ensembles and classic models), sorted by ``cv_honest``, best first (ties: by ``cv``).
     """
     rows, task = [], "multiclass"
     for path in score_files:
@@ -62,6 +63,7 @@ def build_leaderboard(score_files: list[str], submission_reports: dict[str, str]
             "cv_no_tta": s.get("cv_no_tta") if s["kind"] == "model" else None,
             "cv_is": CV_IS.get(how, "honest"), "cv_honest": honest, "honest_by": how,
             "optimism": sign * (s["cv"] - honest), "cv_last_epoch": s.get("cv_last_epoch", math.nan),
+            "weights": s.get("weights", ""),
         }
         row.update({f"fold_{k}": v for k, v in enumerate(s["folds"])})
         rows.append(row | {"folds_sha256": str(s.get("folds_sha256", ""))[:12], "config_sha256": str(s.get("config_sha256", ""))[:12]})

@@ -87,8 +87,11 @@ def gather_model(
     out_test: str,
     out_scores: str,
     task: str = "multiclass",
+    weights: str | None = None,
 ) -> dict:
     """Combine one model's fold outputs.
+
+    ``weights`` (the leaderboard's cell for what the model started from) is copied into the scores.
 
     Raises:
         FoldwiseError: a fold file made on another split, or rows predicted never or twice.
@@ -127,6 +130,8 @@ def gather_model(
     scores = {"name": name, "kind": "model", **fold_scores(oof, target_col, classes, metric, task), **no_tta, **meta}
     scores.update(last_scores, select_epoch=select_epoch, honest_by=HONEST_BY[select_epoch])
     scores["cv_honest"] = scores.get("cv_last_epoch") if select_epoch == "best" else scores["cv"]
+    if weights is not None:
+        scores["weights"] = weights
     write_json(out_scores, scores)
     log.info("%s: CV %s %.5f (folds: %s; without TTA %.5f); at the last epoch %s", name, metric, scores["cv"],
              ", ".join(f"{s:.4f}" for s in scores["folds"]), scores["cv_no_tta"], scores.get("cv_last_epoch"))
@@ -136,7 +141,8 @@ def gather_model(
 def write_model_manifest(run_files: list[str], out: str) -> dict:
     """Merge the folds' run records into the model's manifest.
 
-    The manifest holds the resolved settings, package versions, git commit and,
+    The manifest holds the resolved settings, package versions, git commit, the weights the model
+    started from (:func:`foldwise.runtime.weights.weights_record`) and,
     per fold, the device, epochs run, best epoch and training speed.
     """
     runs = [read_json(p) for p in run_files]
@@ -146,6 +152,7 @@ def write_model_manifest(run_files: list[str], out: str) -> dict:
         "versions": first["versions"],
         "git_commit": first["git_commit"],
         "platform": first["platform"],
+        **({"weights": first["weights"]} if "weights" in first else {}),  # nets only
         "folds": [
             {
                 k: r.get(k)

@@ -1,4 +1,6 @@
+import dataclasses
 import functools
+import json
 import re
 from pathlib import Path
 
@@ -16,6 +18,12 @@ from foldwise.errors import FoldwiseError
 from foldwise.runtime.provenance import code_version
 from foldwise.runtime.scheduling import job_gpus, job_threads, local_gpus
 from foldwise.runtime.tracking import default_state, file_checksum, files_digest
+from foldwise.models.weights import (
+    cached_file,
+    hub_name,
+    resolve_source,
+    tracked_content,
+)
 
 try:  # the schema, then foldwise.checks: names, references, contradictions, files (all listed at once)
     validate(config, SCHEMA_PATH, files=True)
@@ -36,7 +44,16 @@ CACHE_SCRIPT = {
     "video": "cache_video",
 }[KIND]
 ENV = "../envs/foldwise.yaml"
-GPUS_HERE = local_gpus()  # read once per plan; runtime/scheduling.py says how jobs share a machine
+GPUS_HERE = (
+    local_gpus()
+)  # read once per plan; runtime/scheduling.py says how jobs share a machine
+# models starting from hub weights (pretrained: true) -> their source; one weights job per source
+HUB_WEIGHTS = {
+    m: resolve_source(hub_name(spec))
+    for m, spec in config["models"].items()
+    if not families.is_classic(spec) and hub_name(spec)
+}
+WEIGHT_SOURCES = {s.name: s for s in HUB_WEIGHTS.values()}
 
 
 def _alternatives(names):
@@ -50,6 +67,7 @@ wildcard_constraints:
     fold=r"\d+",
     size=r"\d+(x\d+)?",
     split="train|test",
+    source=_alternatives(WEIGHT_SOURCES),
 
 
 def code(rule_name):
@@ -194,11 +212,44 @@ def fold_params(wildcards):
 
 
 def model_params(wildcards):
-    """Everything that determines one model's training (tabular: and the cache's column layout)."""
+    """Everything that determines one model's training (tabular: and the cache's column layout).
+
+    Hub weights: ``pretrained`` is the fetched file (its SHA-256 is added by the job, from
+    the file's record); a local weights file: its content hash, so a new file re-trains.
+    """
     settings = model_settings(config, wildcards.model)
     if KIND == "tabular":
         settings["layout"] = tabular_layout()
+    if wildcards.model in HUB_WEIGHTS:
+        settings["pretrained"] = HUB_WEIGHTS[wildcards.model].path
+    elif isinstance(settings.get("pretrained"), str):
+        settings["pretrained_sha256"] = file_checksum(settings["pretrained"])
     return settings
+
+
+##### pretrained weights (rules/weights.smk) #####
+
+
+def weights_inputs(wildcards):
+    """Input function: the fetched hub weights and their record for a pretrained: true model; {} otherwise."""
+    source = HUB_WEIGHTS.get(wildcards.model)
+    if source is None:
+        return {}
+    return {"pretrained": source.path, "pretrained_info": source.info_path}
+
+
+def weights_source(wildcards):
+    """The hub source of one weights job (repository, files, url, licence)."""
+    return dataclasses.asdict(WEIGHT_SOURCES[wildcards.source])
+
+
+def weights_content(wildcards):
+    """Params function: the cached file's SHA-256, so a changed cache re-fetches (and re-trains) by content."""
+    source = WEIGHT_SOURCES[wildcards.source]
+    path = cached_file(source)
+    info = Path(source.info_path)
+    record = json.loads(info.read_text()) if info.is_file() else None
+    return tracked_content(file_checksum(path) if path else None, record)
 
 
 ##### model families: torch nets or classic (CPU-only) families #####
@@ -235,7 +286,9 @@ def model_gpus(wildcards):
 
 def model_threads(wildcards):
     """Threads function: the run's cores split over the train (or predict) jobs that run side by side."""
-    return job_threads(workflow._cores, len(MODELS) * len(FOLDS), model_gpus(wildcards), GPUS_HERE)
+    return job_threads(
+        workflow._cores, len(MODELS) * len(FOLDS), model_gpus(wildcards), GPUS_HERE
+    )
 
 
 def task(wildcards):

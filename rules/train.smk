@@ -1,6 +1,7 @@
 rule train:
     input:
         unpack(teacher_inputs),
+        unpack(weights_inputs),
         table=rules.tables.output.train,
         classes=rules.tables.output.classes,
         folds=rules.folds.output.folds,
@@ -32,6 +33,7 @@ rule train:
 rule predict:
     input:
         unpack(reference_inputs),
+        unpack(weights_inputs),
         weights=rules.train.output.weights,
         classes=rules.tables.output.classes,
         folds=rules.folds.output.folds,

@@ -59,7 +59,7 @@ def test_weights_that_fit_nothing_are_refused(tmp_path):
 
 @pytest.mark.parametrize("backbone", [BACKBONE, "resnet1d"])
 def test_pretrained_true_is_refused_offline(backbone):
-    with pytest.raises(FoldwiseError, match="pretrained: true .* local weights file"):
+    with pytest.raises(FoldwiseError, match="never downloads: .*weights rule.* give the file's path"):
         create_model(backbone, 4, in_chans=3, pretrained=True)
 
 

@@ -114,9 +114,28 @@ def test_backbone_typo_names_the_key(comp):
 # ----- pretrained weights -----
 
 
-def test_pretrained_true_is_refused(comp):
+def test_pretrained_true_without_cached_weights_is_refused_offline(comp, tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty"))
     msg = _one(_cfg(comp, models={"res": {**RES, "pretrained": True}}))
-    assert msg.startswith("config key 'models.res.pretrained': true would download weights from a hub")
+    assert msg.startswith("config key 'models.res.pretrained': true needs model.safetensors or pytorch_model.bin of "
+                          f"the Hugging Face repository timm/resnet10t.c3_in1k in {tmp_path / 'empty'}")
+    assert "populate the cache" in msg and "local weights file" in msg
+
+
+@pytest.mark.parametrize("model, message", [
+    ({"backbone": "resnet10t.nope"}, "true: timm has no pretrained tag 'resnet10t.nope'; tags of resnet10t: "
+                                     "resnet10t.c3_in1k"),
+    ({"backbone": "resnet1d"}, "true: timeseries nets have no hub weights"),
+])
+def test_pretrained_true_refusals(comp, model, message):
+    kind = {"data": {"kind": "timeseries"}} if model["backbone"] == "resnet1d" else {}
+    cfg = _cfg(comp, models={"res": {**RES, **model, "pretrained": True}})
+    cfg["data"] = {**cfg["data"], **kind.get("data", {})}
+    problems = [p for p in _problems(cfg) if "models.res.pretrained" in p]
+    assert problems and problems[0].startswith(f"config key 'models.res.pretrained': {message}"), problems
 
 
 @pytest.mark.parametrize(
@@ -409,7 +428,7 @@ def test_technique_settings_by_task_and_kind(comp, tmp_path):
 
 
 def test_all_problems_at_once_schema_errors_first(tmp_path):
-    cfg = _cfg(tmp_path / "missing", models={"res": {**RES, "backbone": "resnet10x", "epochz": 2, "pretrained": True},
+    cfg = _cfg(tmp_path / "missing", models={"res": {**RES, "backbone": "resnet10x", "epochz": 2, "pretrained": "/no/w.pth"},
                                             "bad": {"epochs": "ten"}},
                ensembles={"e": {"members": ["res", "nope"]}}, folds={"scheme": "group"})
     with pytest.raises(ConfigError) as info:
@@ -475,8 +494,8 @@ WORKFLOW_CASES = {
                  "config key 'models.res.backbone': unknown backbone 'resnet10x' (did you mean 'resnet10t'"),
     "pretrained-missing": ({"models": {"res": {**RES, "pretrained": "/nonexistent/w.pth"}}},
                            "config key 'models.res.pretrained': weights file not found: /nonexistent/w.pth"),
-    "pretrained-true": ({"models": {"res": {**RES, "pretrained": True}}},
-                        "config key 'models.res.pretrained': true would download weights from a hub"),
+    "pretrained-tag": ({"models": {"res": {**RES, "backbone": "resnet10t.nope", "pretrained": True}}},
+                       "config key 'models.res.pretrained': true: timm has no pretrained tag 'resnet10t.nope'"),
     "data-dir": ({"data": {"dir": "no/such/folder"}}, "config key 'data.dir': folder not found: no/such/folder"),
     "template": ({"data": {"test_images": "test/{id}.png"}},
                  "config key 'data.test_images': template 'test/{id}.png' matches none of the first 5 test ids"),

@@ -7,6 +7,7 @@ import pandas as pd
 from foldwise.io import load_classes
 from foldwise.oof import gather_model, write_model_manifest
 from foldwise.runtime.process import run_step
+from foldwise.runtime.weights import weights_label
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -14,14 +15,14 @@ if TYPE_CHECKING:
 
 def main() -> None:
     i, o = snakemake.input, snakemake.output
+    manifest = write_model_manifest(list(i.runs), o.manifest)
     gather_model(
         snakemake.wildcards.model, list(i.oofs), list(i.tests), i.folds,
         n_train=len(pd.read_parquet(i.table, columns=["row"])),
         classes=load_classes(i.classes), target_col=snakemake.params.target_col,
         metric=snakemake.params.metric, out_oof=o.oof, out_test=o.test, out_scores=o.scores,
-        task=snakemake.params.task,
+        task=snakemake.params.task, weights=weights_label(manifest["weights"]) if "weights" in manifest else None,
     )
-    write_model_manifest(list(i.runs), o.manifest)
 
 
 run_step(snakemake.log[0], main)

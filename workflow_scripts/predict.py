@@ -14,6 +14,8 @@ GPU = claim_gpu()  # one device per job, held until the process ends; before CUD
 
 
 def main() -> None:
+    from foldwise.io import read_json
+    from foldwise.runtime.weights import with_weights_sha
     from foldwise.train.infer import PredictPaths, predict_test_fold
     from foldwise.train.settings import TrainConfig
 
@@ -24,7 +26,8 @@ def main() -> None:
         test_cache=i.test_cache, test_table=i.test_table, test=snakemake.output.test,
         train_table=i.get("train_table"),
     )
-    cfg = TrainConfig.from_params(snakemake.params.settings)
+    info = read_json(i.pretrained_info) if i.get("pretrained_info") else None  # the config hash, as in train
+    cfg = TrainConfig.from_params(with_weights_sha(snakemake.params.settings, info))
     predict_test_fold(cfg, paths, int(snakemake.wildcards.fold), snakemake.threads)
 
 

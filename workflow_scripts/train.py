@@ -16,10 +16,11 @@ GPU = claim_gpu()  # one device per job, held until the process ends; before CUD
 def main() -> None:
     import dataclasses
 
-    from foldwise.io import sha256_file, sha256_json, write_json
+    from foldwise.io import read_json, sha256_file, sha256_json, write_json
     from foldwise.runtime.experiments import train_tracking
     from foldwise.runtime.progress import EpochProgress
     from foldwise.runtime.provenance import run_manifest
+    from foldwise.runtime.weights import weights_record, with_weights_sha
     from foldwise.train.fold import FoldPaths, train_fold
     from foldwise.train.settings import TrainConfig
 
@@ -30,11 +31,13 @@ def main() -> None:
         oof=o.oof, history=o.history, weights=o.weights, checkpoint_dir=snakemake.params.checkpoint_dir,
         teacher=i.get("teacher"), test_cache=i.get("test_cache"), test_table=i.get("test_table"),
     )
-    cfg, fold = TrainConfig.from_params(snakemake.params.settings), int(snakemake.wildcards.fold)
+    info = read_json(i.pretrained_info) if i.get("pretrained_info") else None  # hub weights' record
+    settings = with_weights_sha(snakemake.params.settings, info)  # their SHA-256 enters the config hash
+    cfg, fold = TrainConfig.from_params(settings), int(snakemake.wildcards.fold)
     # Live progress and (when MLFLOW_TRACKING_URI is set) experiment tracking: plumbing, outside code hashes.
     hooks = [EpochProgress(cfg.model, fold, snakemake.log[0], cfg.epochs)]
     tracking = train_tracking(
-        cfg.model, fold, snakemake.params.settings, sha256_json(dataclasses.asdict(cfg)), sha256_file(i.folds),
+        cfg.model, fold, settings, sha256_json(dataclasses.asdict(cfg)), sha256_file(i.folds),
         artifacts=[o.weights, o.history, o.metrics],
     )
     hooks += [tracking] if tracking else []
@@ -43,7 +46,8 @@ def main() -> None:
             cfg, paths, fold, snakemake.params.target_col, snakemake.threads, snakemake.params.code,
             on_epoch=lambda row: [hook(row) for hook in hooks],
         )
-        write_json(o.metrics, {**summary, "manifest": run_manifest(snakemake.params.settings, summary["device"])})
+        manifest = {**run_manifest(settings, summary["device"]), "weights": weights_record(settings, info)}
+        write_json(o.metrics, {**summary, "manifest": manifest})
     except BaseException:
         for hook in hooks:
             hook.finish(failed=True)

@@ -6,8 +6,10 @@ every real run report all problems at once, each naming its config key. A check
 takes a :class:`Context` and yields :class:`Problem` s.
 
 Kept cheap: nothing here imports torch or timm (backbone names come from
-``foldwise/models/names.txt``, see :mod:`foldwise.models.names`), and data files
-are read no further than their first rows.
+``foldwise/models/names.txt``, see :mod:`foldwise.models.names`) except to look up
+the hub weights a ``pretrained: true`` model names (timm's or torchvision's tables,
+then the hub caches on disk; never the network), and data files are read no
+further than their first rows.
 
 One module per concern: :mod:`~foldwise.checks.models`, :mod:`~foldwise.checks.references`,
 :mod:`~foldwise.checks.settings` and :mod:`~foldwise.checks.files`; the shared vocabulary is in

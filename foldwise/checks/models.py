@@ -7,6 +7,7 @@ from typing import Iterator
 
 from foldwise.checks.base import AN_KIND, Problem, problem, Context, _did_you_mean, _where, _missing_hint
 from foldwise.classic.families import FAMILIES, FEATURES, OWN_FEATURES, TORCH, TORCH_KEYS, TORCH_KINDS, family_of
+from foldwise.errors import FoldwiseError
 from foldwise.models.names import backbone_kind, backbone_names
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
@@ -88,12 +89,38 @@ def weights_file_problem(value: str) -> str | None:
     return f"{path} is not a {kind} weights file (it starts with {head[:12]!r}: a web page saved by a failed download?)"
 
 
+def hub_weights_problem(model: dict, kind: str, results: str = ".") -> str | None:
+    """Why a model's ``pretrained: true`` cannot be met, or None (imports timm or torchvision: hub configs only).
+
+    Refused: a net without hub weights, a video ResNet narrower or wider than torchvision's,
+    an unknown tag, and (``HF_HUB_OFFLINE=1``) weights that are neither in the hub cache nor
+    fetched already under ``results/weights``. Never downloads.
+    """
+    from foldwise.models.weights import VIDEO_WEIGHTS, VIDEO_WIDTH, cached_file, hub_name, missing_message, offline
+    from foldwise.models.weights import resolve_source
+
+    if kind not in ("images", "video") or backbone_kind(model["backbone"], backbone_names()[0]) != kind:
+        return None if kind in ("images", "video") else (
+            f"true: {kind} nets have no hub weights; give the path of a weights file ({', '.join(WEIGHT_SUFFIXES)})")
+    width = (model.get("model_kwargs") or {}).get("width", VIDEO_WIDTH)
+    if model["backbone"] in VIDEO_WEIGHTS and width != VIDEO_WIDTH:
+        return f"true: torchvision's Kinetics weights fit model_kwargs.width {VIDEO_WIDTH} only, not {width}"
+    try:
+        source = resolve_source(hub_name(model))
+    except FoldwiseError as exc:
+        return f"true: {exc}"
+    if offline() and cached_file(source) is None and not (Path(results) / source.path).is_file():
+        return missing_message(source)
+    return None
+
+
 def _pretrained(ctx: Context) -> Iterator[Problem]:
     for name, model in ctx.config["models"].items():
         value, key = model.get("pretrained", False), f"models.{name}.pretrained"
-        if value is True:
-            yield problem(key, "true would download weights from a hub, which foldwise never contacts; "
-                               f"give the path of a local weights file ({', '.join(WEIGHT_SUFFIXES)})")
+        if value is True and family_of(model) == TORCH and isinstance(model.get("backbone"), str):
+            msg = hub_weights_problem(model, ctx.config["data"]["kind"])
+            if msg:
+                yield problem(key, msg)
         elif isinstance(value, str):
             msg = weights_file_problem(value)
             if msg:

@@ -1,6 +1,10 @@
-"""Model factory: any timm backbone by name, from scratch or from a local weights file.
+"""Model factory: any timm backbone by name, from scratch or from a weights file.
 
-Model hubs are never contacted: ``pretrained`` is ``False`` or a path.
+Training never contacts a hub: ``pretrained`` is ``False`` or a path. A hub
+file the ``weights`` rule fetched (``results/weights/{source}.safetensors``,
+see :mod:`foldwise.models.weights`) goes through timm's own ``load_pretrained``
+(its head dropped when the class count differs, its stem adapted to the input
+channels); any other file through :func:`_load_pretrained`.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 import torch
 
 from foldwise.errors import FoldwiseError
+from foldwise.models.state_dict import read_state_dict  # noqa: F401  (also this module's API)
 
 log = logging.getLogger(__name__)
 
@@ -29,31 +34,6 @@ def _check_name(name: str) -> None:
         )
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Load a weights file safely (safetensors, or ``torch.load(weights_only=True)``).
-
-    Unwraps the ``state_dict`` / ``model`` / ``state_dict_ema`` wrappers that
-    training scripts commonly save.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FoldwiseError(f"pretrained weights file not found: {path} (config key models.<name>.pretrained)")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        state = load_file(str(path))
-    else:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # noqa: BLE001
-            raise FoldwiseError(f"cannot load weights file {path} safely (weights_only): {exc}") from None
-    for key in ("state_dict_ema", "state_dict", "model"):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-            break
-    return {k.removeprefix("module."): v for k, v in state.items() if isinstance(v, torch.Tensor)}
-
-
 def create_model(
     backbone: str,
     num_classes: int,
@@ -69,8 +49,10 @@ def create_model(
         backbone: time-series model or timm model name.
         num_classes: size of the new head.
         in_chans: input channels (1 or 3); pretrained stems are adapted.
-        pretrained: ``False`` or the path of a local weights file. A head of a
+        pretrained: ``False`` or the path of a weights file. A head of a
             different size in the file is dropped and the new head trained.
+            A file the ``weights`` rule fetched for this timm backbone loads
+            through timm's ``load_pretrained`` (strict but for the head).
         head: the ``head`` settings (:class:`foldwise.models.arcface.HeadConfig`); ``kind: arcface``
             puts an :class:`~foldwise.models.arcface.ArcFaceNet` head on the backbone's pooled features.
         **kwargs: passed to the time-series net or :func:`timm.create_model`.
@@ -80,7 +62,8 @@ def create_model(
 
     Raises:
         KeyError: unknown backbone (lists close matches).
-        FoldwiseError: ``pretrained: true`` (no hubs here) or an unreadable file.
+        FoldwiseError: ``pretrained: true`` (hub weights are fetched by the ``weights`` rule,
+            :func:`foldwise.models.weights.fetch_weights`) or an unreadable file.
     """
     import timm
 
@@ -88,8 +71,8 @@ def create_model(
 
     if pretrained is True:
         raise FoldwiseError(
-            f"models.<name>.pretrained: true would download '{backbone}' weights from a hub; "
-            "give the path of a local weights file instead"
+            f"create_model never downloads: fetch '{backbone}' weights with foldwise.models.weights.fetch_weights "
+            "(the pipeline's weights rule does) and give the file's path"
         )
     from foldwise.models.arcface import ArcFaceNet, HeadConfig
     from foldwise.models.video import VIDEO_MODELS, create_video_model
@@ -100,17 +83,37 @@ def create_model(
             raise FoldwiseError(f"models.<name>.head.arcface is not available for the video net '{backbone}'")
         return create_video_model(backbone, num_classes, in_chans, pretrained, **kwargs)
     outputs = 0 if head_cfg.arcface else num_classes
+    hub = False
     if backbone in SEQUENCE_MODELS:
         model = SEQUENCE_MODELS[backbone](in_chans, outputs, **kwargs)
     else:
         _check_name(backbone)
-        model = timm.create_model(backbone, pretrained=False, num_classes=outputs, in_chans=in_chans, **kwargs)
-    if pretrained:
+        hub = bool(pretrained) and _fetched_for(pretrained, backbone)
+        overlay = {"pretrained_cfg_overlay": {"file": str(pretrained)}} if hub else {}
+        model = timm.create_model(backbone, pretrained=hub, num_classes=outputs, in_chans=in_chans, **overlay, **kwargs)
+        if hub:
+            log.info("loaded %s through timm's load_pretrained (%d classes, %d input channels)", pretrained,
+                     outputs, in_chans)
+    if pretrained and not hub:
         _load_pretrained(model, pretrained, in_chans)
     if head_cfg.arcface:
         features = getattr(model, "head_hidden_size", None) or model.num_features
         model = ArcFaceNet(model, features, num_classes, head_cfg.embedding_size, head_cfg.scale)
     return model
+
+
+def _fetched_for(path: str | Path, backbone: str) -> bool:
+    """Whether ``path`` is a timm hub file the ``weights`` rule fetched for ``backbone`` (its JSON record says so)."""
+    import json
+
+    info = Path(path).with_suffix(".json")
+    if Path(path).suffix != ".safetensors" or not info.is_file():
+        return False
+    try:
+        record = json.loads(info.read_text())
+    except (OSError, ValueError):
+        return False
+    return record.get("library") == "timm" and record.get("architecture") == backbone.split(".", 1)[0]
 
 
 def _load_pretrained(model: torch.nn.Module, path: str, in_chans: int) -> None:

@@ -12,6 +12,8 @@ import functools
 from pathlib import Path
 
 NAMES_PATH = Path(__file__).parent / "names.txt"
+FRAME_NETS = ("frame_mean", "frame_tconv", "frame_tshift")  # video nets of a timm 2D encoder
+FRAME_ENCODER = "resnet18"  # their default model_kwargs.encoder
 
 
 @functools.cache

@@ -232,11 +232,12 @@ def create_video_model(backbone: str, num_classes: int, in_chans: int = 3, pretr
         KeyError: an unknown name, listing the valid ones.
     """
     from foldwise.models.factory import _load_pretrained
+    from foldwise.models.names import FRAME_ENCODER, FRAME_NETS
 
     clip = {k: kwargs.pop(k) for k in CLIP_KEYS if k in kwargs}
     mean, std = (0.5,) * 3, (0.5,) * 3
-    if backbone in ("frame_mean", "frame_tconv", "frame_tshift"):
-        kwargs.setdefault("encoder", "resnet18")
+    if backbone in FRAME_NETS:
+        kwargs.setdefault("encoder", FRAME_ENCODER)
         temporal = {"frame_mean": "mean", "frame_tconv": "conv", "frame_tshift": "shift"}[backbone]
         net = FrameNet(in_chans=in_chans, num_classes=num_classes, temporal=temporal, **kwargs)
         cfg = net.encoder.pretrained_cfg or {}

@@ -80,7 +80,7 @@ def leaderboard_html(leaderboard: str, out: str) -> pd.DataFrame:
             elif c == "kind":
                 kind = html.escape(str(r[c]))
                 cells.append(f'<td class="text"><span class="kind {kind}">{kind}</span></td>')
-            elif c in ("name", "metric"):
+            elif c in ("name", "metric", "weights"):
                 cells.append(f'<td class="text">{_fmt(r[c])}</td>')
             elif c.endswith("sha256"):
                 cells.append(f'<td class="hash">{_fmt(r[c])}</td>')
@@ -90,7 +90,8 @@ def leaderboard_html(leaderboard: str, out: str) -> pd.DataFrame:
     note = (
         "Sorted best CV first. CV is the metric on all out-of-fold predictions; fold mean ± std (sample standard "
         "deviation) shows the spread over folds. Split and config are the first 12 hex digits of the SHA-256 of "
-        "folds.pkl and of the resolved settings."
+        "folds.pkl and of the resolved settings. Weights: what each net started from (scratch, a local file, or "
+        "a hub repository at its revision), with the first 12 hex digits of the weights file's SHA-256."
     )
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Leaderboard</title>'

@@ -14,6 +14,7 @@ class TrainConfig:
     backbone: str
     img_size: int = 224
     pretrained: bool | str = False
+    pretrained_sha256: str | None = None  # of the weights file: in the config hash, never read
     model_kwargs: dict = field(default_factory=dict)
     epochs: int = 10
     batch_size: int = 64
