@@ -332,7 +332,13 @@ def refit_files(key):
 
 
 def refit_fold_runs(wildcards):
-    """Input function: the metrics.json of the same seed's folds, which a refit derives its epochs from."""
+    """Input function: the metrics.json of the same seed's folds, which a refit derives its epochs from.
+
+    Nets (the epochs) and LightGBM (the boosting rounds) read them; the other classic families
+    refit as they are and depend on no fold job, so re-training a fold leaves their refit alone.
+    """
+    if families.family_of(config["models"][wildcards.model]) not in (families.TORCH, "lightgbm"):
+        return []
     seed = int(wildcards.get("seed", 0))
     job_rule = seed_rule("train", seed)
     return [job_rule.output.metrics.format(model=wildcards.model, fold=k, seed=seed) for k in FOLDS]
