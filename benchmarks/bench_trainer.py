@@ -1,4 +1,4 @@
-"""Figure 3: per-epoch time of ``foldwise.train.train_fold`` vs a bare torch loop (CPU).
+"""Figure 3: training samples/s of ``foldwise.train.train_fold`` vs a bare torch loop (CPU, real size).
 
 Same timm model (``foldwise.models.create_model``), same cache, fold, batch
 size, learning rate and ``torch.set_num_threads``; ``OMP_WAIT_POLICY=PASSIVE``
@@ -7,7 +7,7 @@ work, not overhead, and the bare loop has none). The headline compares
 training alone (the trainer's own ``train_seconds``, which stops the clock
 before validation); the notes add training + validation (``history.csv``
 seconds vs the bare loop with an equal validation pass) and the whole job
-(model creation, checkpoints, test prediction, output files). Goal: <= 1.05×.
+(model creation, checkpoints, output files). Goal: >= 0.97× the bare loop's samples/s.
 """
 
 from __future__ import annotations
@@ -23,28 +23,26 @@ import numpy as np  # noqa: E402
 
 from benchmarks.common import SCRATCH, Result, alternate, cores, main_for, median  # noqa: E402
 
-GOAL = 1.05
+GOAL = 0.97  # issue 23: the trainer at >= 0.97x a bare loop's samples/s
 BACKBONE, SIZE, BATCH, LR, WD = "resnet10t", 32, 64, 3e-3, 0.05
 
 
-def digits_job(root):
-    """Real data: scikit-learn's 1,797 digits, cached at SIZE² RGB; 5 stratified folds, fold 0."""
-    from sklearn.datasets import load_digits
-
+def warped_job(root, n_train: int = 6000, size: int = SIZE):
+    """Real-derived data at a competition's size: 6,000 warped digits (``benchmarks.versus_script``) cached
+    at ``size``² grayscale, 5 stratified folds; fold 0 trains on 4,800 rows and validates on 1,200."""
     import cv2
 
     from benchmarks.fold_setup import write_fold_inputs
+    from benchmarks.versus_script import warped_digits
     from foldwise.folds import make_folds
 
-    d = load_digits()
-    imgs = np.clip(d.images * 16, 0, 255).astype(np.uint8)
-    big = np.stack([cv2.resize(i, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR) for i in imgs])
-    arr = np.repeat(big[..., None], 3, axis=-1)
+    imgs, y = warped_digits(n_train, 256)["train"]
+    arr = np.stack([cv2.resize(i, (size, size), interpolation=cv2.INTER_AREA) for i in imgs])[..., None]
     root.mkdir(parents=True, exist_ok=True)
     np.save(root / "train.npy", arr)
     np.save(root / "test.npy", arr[:256])
-    y = d.target.astype(np.int64)
-    return write_fold_inputs(root, str(root / "train.npy"), str(root / "test.npy"), y, make_folds(y, "stratified", 5, 0)), y
+    folds = make_folds(y, "stratified", 5, 0)
+    return write_fold_inputs(root, str(root / "train.npy"), str(root / "test.npy"), y, folds), y
 
 
 def bare_loop(paths, y, epochs: int, threads: int, seed: int = 0) -> dict:
@@ -59,9 +57,9 @@ def bare_loop(paths, y, epochs: int, threads: int, seed: int = 0) -> dict:
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     tr, va = load_folds(paths.folds)[0]
-    model = create_model(BACKBONE, int(y.max()) + 1, in_chans=3)
+    model = create_model(BACKBONE, int(y.max()) + 1, in_chans=1)
     cfg = model.pretrained_cfg  # the same input normalisation as the trainer
-    mean, std = (torch.tensor(cfg[k]).view(1, -1, 1, 1) for k in ("mean", "std"))
+    mean, std = (torch.tensor(cfg[k]).mean().view(1, 1, 1, 1) for k in ("mean", "std"))  # 1 channel
     x_all = (torch.from_numpy(np.load(paths.train_cache)).permute(0, 3, 1, 2).float().div_(255) - mean) / std
     y_all = torch.from_numpy(y)
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WD)
@@ -111,9 +109,11 @@ def project_loop(paths, epochs: int, threads: int, flush_denormal: bool = False)
 
 
 def run(quick: bool = False) -> Result:
-    epochs, repeats = (1, 1) if quick else (3, 4)
-    threads = cores()
-    paths, y = digits_job(SCRATCH / "trainer")
+    # The real size: 4,800 training rows x 10 epochs, one thread (what each of the side-by-side fold jobs
+    # gets on this machine by default, foldwise.runtime.scheduling); FOLDWISE_BENCH_THREADS overrides.
+    epochs, repeats, n_train = (1, 1, 1200) if quick else (10, 2, 6000)
+    threads = int(os.environ.get("FOLDWISE_BENCH_THREADS", "1"))
+    paths, y = warped_job(SCRATCH / "trainer", n_train)
     runs: dict[str, list[dict]] = {"bare": [], "project": []}
 
     def side(name, fn):
@@ -127,43 +127,36 @@ def run(quick: bool = False) -> Result:
     alternate(
         {"bare": side("bare", lambda: bare_loop(paths, y, epochs, threads)),
          "project": side("project", lambda: project_loop(paths, epochs, threads))},
-        repeats,
+        repeats, warmup=0,
     )
-    runs = {k: v[1:] for k, v in runs.items()}  # drop the warm-up round
 
     def per_epoch(name, key):
         # mean over a run's epochs (the trainer reports only its total training time), median over runs
         return median([sum(r[key]) / len(r[key]) for r in runs[name]])
 
-    tr = per_epoch("project", "train") / per_epoch("bare", "train")
-    ep = per_epoch("project", "epoch") / per_epoch("bare", "epoch")
-    job = median([r["job"] for r in runs["project"]]) / median([r["job"] for r in runs["bare"]])
-    passed = tr <= GOAL
+    rows = len(np.load(paths.train_cache, mmap_mode="r")) * 4 // 5
+    sps = {k: (rows // BATCH) * BATCH / per_epoch(k, "train") for k in runs}
+    tr = sps["project"] / sps["bare"]
+    ep = per_epoch("bare", "epoch") / per_epoch("project", "epoch")
+    job = median([r["job"] for r in runs["bare"]]) / median([r["job"] for r in runs["project"]])
+    passed = tr >= GOAL
     notes = (
-        f"digits (1,797 real images) at {SIZE}² RGB, fold 0 of 5 (1,437 training rows, {1437 // BATCH} steps), "
-        f"`{BACKBONE}`, batch {BATCH}, AdamW, {threads} threads, {epochs} epochs × {repeats} runs per side, medians. "
-        f"Training only: {per_epoch('project', 'train'):.3f} s vs {per_epoch('bare', 'train'):.3f} s per epoch. "
-        f"Training + validation (history.csv seconds vs the bare loop with a batch-256 validation pass): **{ep:.2f}×**. "
-        f"Whole job ({epochs} epochs, incl. model creation, per-epoch atomic checkpoints, test prediction and output files): {job:.2f}×."
+        f"6,000 warped digits (real-derived, `benchmarks.versus_script`) at {SIZE}² grayscale, fold 0 of 5 "
+        f"({rows:,} training rows, {rows // BATCH} steps), `{BACKBONE}`, batch {BATCH}, AdamW, {threads} thread(s), "
+        f"{epochs} epochs × {repeats} runs per side, alternating, medians. Training samples/s: "
+        f"{sps['project']:.0f} (trainer) vs {sps['bare']:.0f} (bare loop). Training + validation per epoch "
+        f"(history.csv seconds vs the bare loop with a batch-256 validation pass): **{ep:.3f}×** the bare loop's "
+        f"speed. Whole job ({epochs} epochs, incl. model creation, per-epoch atomic checkpoints and output files): "
+        f"{job:.3f}×."
     )
-    if not passed:
-        notes += (
-            " Why the miss (see BENCHMARKS.md, 'Trainer overhead, step by step'): the loop's own additions — uint8-memmap "
-            "batches, timm's AdamW param groups, scheduler, `loss.item()`, progress bar — cost < 0.2 % of a step each. "
-            "`torch.use_deterministic_algorithms` (+2.7 % of a step in a tight loop) is now on for CUDA only, and the "
-            "re-measured ratio did not move (1.13× before and after), so it was not the cause. One remaining difference: "
-            "the bare loop's inputs keep the channels-last strides of the NHWC cache (a permuted view), while the trainer "
-            "copies each batch to contiguous NCHW; a direct fwd+bwd timing of both layouts on this machine was within its "
-            "noise (137 vs 137-155 ms). What would close it: a profile (py-spy) of both loops on a quiet machine."
-        )
     return Result(
         key="trainer",
-        figure="Trainer overhead: training seconds per epoch, `train_fold` ÷ bare ~30-line torch loop (CPU)",
-        goal=f"≤ {GOAL}×",
+        figure="Trainer speed: training samples/s of `train_fold` ÷ a bare ~30-line torch loop (CPU, real size)",
+        goal=f"≥ {GOAL}×",
         measured=f"{tr:.3f}×",
         passed=passed,
         notes=notes,
-        details={"runs": runs, "train_ratio": tr, "epoch_ratio": ep, "job_ratio": job},
+        details={"runs": runs, "train_ratio": tr, "epoch_ratio": ep, "job_ratio": job, "samples_per_s": sps},
     )
 
 

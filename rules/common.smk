@@ -15,6 +15,7 @@ from foldwise.config import (
 from foldwise.data.tables import DataConfig, split_image_paths, split_table
 from foldwise.errors import FoldwiseError
 from foldwise.runtime.provenance import code_version
+from foldwise.runtime.scheduling import job_gpus, job_threads, local_gpus
 from foldwise.runtime.tracking import default_state, file_checksum, files_digest
 
 try:  # the schema, then foldwise.checks: names, references, contradictions, files (all listed at once)
@@ -37,6 +38,7 @@ CACHE_SCRIPT = {
     "video": "cache_video",
 }[KIND]
 ENV = "../envs/foldwise.yaml"
+GPUS_HERE = local_gpus()  # read once per plan; runtime/scheduling.py says how jobs share a machine
 
 
 def _alternatives(names):
@@ -231,8 +233,13 @@ def model_code(rule_name):
 
 
 def model_gpus(wildcards):
-    """Resources function: 1 GPU for a net's train/predict job, 0 for a CPU-only family."""
-    return families.gpus(config["models"][wildcards.model])
+    """Resources function: 1 GPU for a net's train/predict job on a GPU machine, else 0."""
+    return job_gpus(families.gpus(config["models"][wildcards.model]) > 0, GPUS_HERE)
+
+
+def model_threads(wildcards):
+    """Threads function: the run's cores split over the train (or predict) jobs that run side by side."""
+    return job_threads(workflow._cores, len(MODELS) * len(FOLDS), model_gpus(wildcards), GPUS_HERE)
 
 
 def task(wildcards):

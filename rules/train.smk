@@ -16,7 +16,7 @@ rule train:
         "results/benchmarks/train/{model}/fold{fold}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: model_threads
     resources:
         gpu=model_gpus,
     params:
@@ -46,7 +46,7 @@ rule predict:
         "results/benchmarks/predict/{model}/fold{fold}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: model_threads
     resources:
         gpu=model_gpus,
     params:

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from foldwise.classic.families import code_version, family_modules, gpus, model_keys
+from foldwise.runtime.scheduling import local_gpus
 from foldwise.classic.fit import ClassicModel
 from foldwise.classic.state import load_state, save_state
 from foldwise.config import ConfigError, validate
@@ -261,7 +262,8 @@ def test_cpu_families_ask_for_no_gpu(sensor_run):
     out = sensor_run.snakemake("-n", "--forceall").stdout
     blocks = re.findall(r"rule (train|predict):\n(.*?)(?=\nrule |\Z)", out, re.S)
     gpu = {(rule, re.search(r"model=(\w+)", b).group(1)): re.search(r"gpu=(\d)", b).group(1) for rule, b in blocks}
-    assert gpu and all(v == ("1" if model == "r1d" else "0") for (_, model), v in gpu.items())
+    net = "1" if local_gpus() else "0"  # a net asks for a GPU only where the machine has one
+    assert gpu and all(v == (net if model == "r1d" else "0") for (_, model), v in gpu.items())
 
 
 DOWNSTREAM = {"ensemble[blend]", "submission[blend]", "leaderboard", "all"}

@@ -136,3 +136,35 @@ def test_pool_from_nvidia_smi(tmp_path, monkeypatch):
     assert device_pool({}) == ["0", "1"]
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
     assert device_pool({}) == []
+
+
+# ----- how train/predict jobs share a machine (foldwise.runtime.scheduling) -----
+
+
+def test_cpu_machine_runs_every_fold_side_by_side_one_thread_each():
+    from foldwise.runtime.scheduling import job_gpus, job_threads
+
+    gpu = job_gpus(True, gpus_here=0)  # a net on a machine without a GPU asks for none
+    assert gpu == 0
+    assert job_threads(2, jobs=5, gpu=gpu, gpus_here=0) == 1
+    assert job_threads(16, jobs=5, gpu=gpu, gpus_here=0) == 3
+    assert job_threads(16, jobs=1, gpu=gpu, gpus_here=0) == 16
+    assert job_threads(None, jobs=5, gpu=gpu, gpus_here=0) == 1  # a dry run without --cores
+
+
+def test_gpu_machine_runs_one_job_per_device_with_the_cores_split():
+    from foldwise.runtime.scheduling import MAX_GPU_JOB_THREADS, job_gpus, job_threads
+
+    assert job_gpus(True, gpus_here=2) == 1 and job_gpus(False, gpus_here=2) == 0  # classic families: never
+    assert job_threads(16, jobs=10, gpu=1, gpus_here=2) == MAX_GPU_JOB_THREADS
+    assert job_threads(8, jobs=10, gpu=1, gpus_here=4) == 2
+    assert job_threads(16, jobs=10, gpu=0, gpus_here=2) == 1  # a CPU family beside them shares by jobs
+
+
+def test_local_gpus_reads_the_pool(monkeypatch):
+    from foldwise.runtime.scheduling import local_gpus
+
+    monkeypatch.setenv("FOLDWISE_GPU_POOL", "0,1,2")
+    assert local_gpus() == 3
+    monkeypatch.setenv("FOLDWISE_GPU_POOL", "")
+    assert local_gpus() == 0

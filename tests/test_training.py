@@ -148,15 +148,15 @@ def test_a_killed_job_resumes_with_its_early_stopping_counter(tmp_path, mean_lin
 
 def test_improves_breaks_metric_ties_by_the_lower_validation_loss():
     acc, ll = get_metric("accuracy"), get_metric("log_loss")
-    state = {"best_score": 0.9, "best_loss": 0.5}
-    assert _improves(acc, 0.9, 0.4, state)
-    assert not _improves(acc, 0.9, 0.5, state)  # an exact tie is not an improvement
-    assert not _improves(acc, 0.9, 0.6, state)
-    assert _improves(acc, 0.95, 0.9, state)  # a better metric wins whatever the loss
-    assert not _improves(acc, 0.85, 0.1, state)
-    assert _improves(acc, 0.1, 9.0, {"best_score": None})
-    assert _improves(ll, 0.4, 0.4, {"best_score": 0.5, "best_loss": 0.5})  # lower is better for log_loss
-    assert not _improves(ll, 0.6, 0.6, {"best_score": 0.5, "best_loss": 0.5})
+    best = (0.9, 0.5)  # (best score, its validation loss)
+    assert _improves(acc, 0.9, 0.4, *best)
+    assert not _improves(acc, 0.9, 0.5, *best)  # an exact tie is not an improvement
+    assert not _improves(acc, 0.9, 0.6, *best)
+    assert _improves(acc, 0.95, 0.9, *best)  # a better metric wins whatever the loss
+    assert not _improves(acc, 0.85, 0.1, *best)
+    assert _improves(acc, 0.1, 9.0, None)
+    assert _improves(ll, 0.4, 0.4, 0.5, 0.5)  # lower is better for log_loss
+    assert not _improves(ll, 0.6, 0.6, 0.5, 0.5)
 
 
 def test_train_fold_keeps_the_tied_epoch_with_the_lowest_validation_loss(tmp_path, mean_linear):

@@ -19,7 +19,7 @@ import dataclasses
 import logging
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -76,11 +76,61 @@ class Evaluation(NamedTuple):
     loss: float
 
 
-def train_fold(
-    cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1, code_version: str = "",
-    on_epoch: Callable[[dict], None] | None = None,
-) -> dict:
-    """Train ``cfg`` on one fold and write its predictions.
+@dataclass
+class TrainState:
+    """What a fold's training has reached; saved in every checkpoint, so a killed job resumes from it.
+
+    Shape:
+        best_valid, best_plain, last_valid: ``(V, K)`` float tensors of the selection rows' probabilities.
+    """
+
+    epoch: int = 0  # epochs completed
+    best_score: float | None = None  # the metric at the selected epoch so far
+    best_loss: float = float("inf")  # its validation log loss (breaks metric ties)
+    best_epoch: int = -1
+    bad_epochs: int = 0  # epochs since the last improvement (patience)
+    history: list = field(default_factory=list)  # one dict per epoch: history.csv
+    best_valid: torch.Tensor | None = None  # probabilities at the selected epoch (TTA-averaged)
+    best_plain: torch.Tensor | None = None  # the same without test-time views
+    best_weights: str = "raw"  # raw | ema: which weights scored them
+    last_valid: torch.Tensor | None = None  # probabilities at the last epoch run
+    last_weights: str = "raw"
+
+    def to_checkpoint(self) -> dict:
+        return {**dataclasses.asdict(self), "history": [dict(r) for r in self.history]}
+
+    @classmethod
+    def from_checkpoint(cls, saved: dict) -> "TrainState":
+        return cls(**saved)
+
+
+@dataclass
+class _Setup:
+    """Everything the epochs need, built once by :meth:`FoldTrainer.set_up`."""
+
+    device: torch.device
+    task: object
+    metric: object
+    log_loss: object
+    classes: list
+    table: pd.DataFrame
+    va_idx: np.ndarray
+    tr_idx: np.ndarray  # the rows trained on (the fold's training rows, less the inner slice)
+    sel_idx: np.ndarray  # the rows that select the epoch
+    y: np.ndarray
+    y_all: np.ndarray  # targets of every row the batches index (pseudo-labelled rows included)
+    y_train: torch.Tensor  # the same as a tensor
+    rows_train: np.ndarray  # the rows the batches are drawn from
+    n_pseudo: int
+    folds_sha: str
+    config_sha: str
+    run_id: str
+    seed: int
+
+
+class FoldTrainer:
+    """Training of one (model, fold) in named phases: :meth:`set_up`, :meth:`run_epochs`, :meth:`select`,
+    :meth:`finish`. :func:`train_fold` runs them in order.
 
     Args:
         cfg: model settings.
@@ -89,6 +139,251 @@ def train_fold(
         target_col: name of the target column written in the OOF file.
         threads: CPU threads for torch.
         code_version: hash of the package code; a checkpoint made by other code is not resumed.
+    """
+
+    def __init__(self, cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1,
+                 code_version: str = ""):
+        self.cfg, self.paths, self.fold, self.target_col = cfg, paths, fold, target_col
+        self.threads, self.code_version = threads, code_version
+        self.t_start = time.perf_counter()
+        self.state = TrainState()
+        self.seen, self.t_train = 0, 0.0
+
+    # ----- set up -----
+
+    def set_up(self) -> "FoldTrainer":
+        """Read the inputs, split the rows, build the net, optimiser, schedule and loss; resume if possible."""
+        cfg, paths = self.cfg, self.paths
+        torch.set_num_threads(max(1, self.threads))
+        self.s = s = self._read_inputs()
+        torch.manual_seed(s.seed)
+        self.gen = torch.Generator().manual_seed(s.seed)
+        # Deterministic kernels for reproducible CUDA runs; cuDNN autotuning when speed matters more.
+        # CPU kernels are deterministic at a fixed thread count already (tests/test_rerun.py), and the
+        # flag costs ~3% there (BENCHMARKS.md), so it is not set for CPU runs.
+        torch.use_deterministic_algorithms(cfg.deterministic and s.device.type == "cuda", warn_only=True)
+        torch.backends.cudnn.benchmark = not cfg.deterministic
+        self.use_cuda = s.device.type == "cuda"
+        self.head = HeadConfig(**cfg.head)
+        self._build_net()
+        self._build_optimisation()
+        self.ckpt_dir = Path(paths.checkpoint_dir)
+        self.extra = {"ema": self.ema} if self.ema is not None else {}
+        resumed = try_resume(self.ckpt_dir / "last.pt", s.run_id, self.model, self.optimizer, self.scheduler,
+                             self.gen, self.extra)
+        if resumed is not None:
+            self.state = TrainState.from_checkpoint(resumed)
+            log.info("resuming %s fold %d from the checkpoint of epoch %d/%d", cfg.model, self.fold,
+                     self.state.epoch, cfg.epochs)
+        if s.n_pseudo:
+            log.info("%s fold %d: %d training rows + %d pseudo-labelled test rows", cfg.model, self.fold,
+                     len(s.tr_idx), s.n_pseudo)
+        return self
+
+    def _read_inputs(self) -> _Setup:
+        cfg, paths, fold = self.cfg, self.paths, self.fold
+        task = get_task(cfg.task)
+        classes = load_classes(paths.classes)
+        table = pd.read_parquet(paths.train_table)
+        folds = load_folds(paths.folds)
+        if not 0 <= fold < len(folds):
+            raise IndexError(f"fold {fold} does not exist: folds.pkl has {len(folds)} folds")
+        tr_idx, va_idx = folds[fold]
+        self.fold_train_rows = tr_idx  # input statistics come from the whole training fold, as in prediction
+        y = task.encode(table["label"], classes)
+        data = open_cache(paths.train_cache)
+        if len(data) != len(table):
+            raise ValueError(f"{paths.train_cache} has {len(data)} rows but the table has {len(table)}")
+        seed = derive_seed(cfg.seed, cfg.model, fold)
+        groups = table["group"].to_numpy() if "group" in table else None
+        # The rows that pick the epoch: the validation rows, or (inner) a slice of the training rows.
+        tr_idx, sel_idx = selection_rows(cfg.select_epoch, y, tr_idx, va_idx, cfg.inner_fraction, seed, groups)
+        self.data, y_all, rows_tr, n_pseudo = _with_pseudo_labels(cfg, paths, data, y, tr_idx, classes, task)
+        folds_sha, config_sha = sha256_file(paths.folds), sha256_json(dataclasses.asdict(cfg))
+        run_id = sha256_json({
+            "config": config_sha, "folds": folds_sha, "code": self.code_version,
+            "table": sha256_file(paths.train_table), "cache": _stat(paths.train_cache),
+            **({"teacher": sha256_file(paths.teacher), "test_cache": _stat(paths.test_cache)} if paths.teacher else {}),
+        })
+        return _Setup(
+            device=select_device(), task=task, metric=get_metric(cfg.metric, task.name),
+            log_loss=get_metric("log_loss", task.name), classes=classes, table=table, va_idx=va_idx, tr_idx=tr_idx,
+            sel_idx=sel_idx, y=y, y_all=y_all, y_train=torch.tensor(y_all, dtype=torch.long if y_all.ndim == 1 else torch.float32),
+            rows_train=rows_tr, n_pseudo=n_pseudo, folds_sha=folds_sha, config_sha=config_sha, run_id=run_id,
+            seed=seed,
+        )
+
+    def _build_net(self) -> None:
+        cfg, s = self.cfg, self.s
+        model = create_model(cfg.backbone, len(s.classes), in_chans=self.data.shape[-1], pretrained=cfg.pretrained,
+                             head=cfg.head, **cfg.model_kwargs)
+        channels_last = self.use_cuda and cfg.kind == "images"
+        self.model = model.to(s.device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+        self.inputs = create_inputs(cfg.kind, self.data, self.model, s.device, cfg.augment, self.fold_train_rows)
+        self.net = torch.compile(self.model) if cfg.compile else self.model  # shares parameters with `model`
+
+    def _build_optimisation(self) -> None:
+        cfg, s = self.cfg, self.s
+        freeze = FreezeConfig(**cfg.freeze)
+        self.optimizer = create_optimizer(self.model, cfg.lr, cfg.weight_decay, freeze)
+        self.freezer = Freezer(self.model, freeze)
+        self.ema = create_ema(self.model, cfg.ema)
+        self.mix, self.mixer = MixConfig(**cfg.mix), create_mixer(cfg.mix, len(s.classes))
+        self.views = tta_views(cfg.tta, cfg.kind, cfg.tta_shift, cfg.tta_roll)
+        n_rows = len(s.rows_train)
+        self.steps_per_epoch = n_rows // cfg.batch_size if n_rows > cfg.batch_size else 1
+        total = self.steps_per_epoch * cfg.epochs
+        warmup = int(round(cfg.warmup_epochs * self.steps_per_epoch))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer,
+                                                           lambda k: cosine_with_warmup(k, total, warmup))
+        n_classes = len(s.classes)
+        weights = balanced_class_weights(s.y[s.tr_idx], n_classes) if cfg.class_weights == "balanced" else None
+        criterion = create_loss(cfg.loss, label_smoothing=cfg.label_smoothing, class_weights=weights).to(s.device)
+        self.criterion = with_arc_margin(criterion, self.head.scale, self.head.margin) if self.head.arcface else criterion
+        self.sample_p = None
+        if cfg.oversample:
+            hard = _hard(s.y_all[s.rows_train], s.y.ndim == 2)
+            self.sample_p = torch.as_tensor(sampling_weights(hard, n_classes), dtype=torch.float64)
+
+    # ----- run epochs -----
+
+    def run_epochs(self, on_epoch: Callable[[dict], None] | None = None) -> "FoldTrainer":
+        """Train until ``epochs`` (or patience), checkpointing after every epoch."""
+        while self.state.epoch < self.cfg.epochs and not _stopped_early(self.cfg, self.state):
+            row, improved = self._one_epoch(self.state.epoch + 1)
+            if on_epoch is not None:
+                on_epoch({**row, "epochs": self.cfg.epochs, "metric": self.cfg.metric, "improved": improved,
+                          "best_epoch": self.state.best_epoch, "best_score": self.state.best_score})
+        return self
+
+    def _batches(self) -> list[np.ndarray]:
+        """This epoch's batches of cache rows (each sorted, for memmap reads in file order)."""
+        cfg, rows = self.cfg, self.s.rows_train
+        order = (
+            torch.multinomial(self.sample_p, len(rows), replacement=True, generator=self.gen)
+            if self.sample_p is not None
+            else torch.randperm(len(rows), generator=self.gen)
+        ).numpy()
+        size = cfg.batch_size
+        return [np.sort(rows[order[k * size : (k + 1) * size]]) for k in range(self.steps_per_epoch)]
+
+    def _one_epoch(self, epoch: int) -> tuple[dict, bool]:
+        cfg, s, state = self.cfg, self.s, self.state
+        t0 = time.perf_counter()
+        self.freezer.set_epoch(epoch)
+        batches = self._batches()
+        ema = self.ema
+        train_loss = train_one_epoch(
+            self.net, self.inputs, batches, s.y_train, self.criterion, self.optimizer, self.scheduler, self.gen,
+            progress=Progress(self.steps_per_epoch, f"{cfg.model} fold {self.fold} epoch {epoch}/{cfg.epochs}"),
+            mix=self.mixer if self.mix.active(epoch, cfg.epochs) else None,
+            after_step=(lambda: ema.update(self.model, self.scheduler.last_epoch)) if ema is not None else None,
+            train_mode=self.freezer.train_mode,
+        )
+        self.seen += sum(len(b) for b in batches)
+        self.t_train += time.perf_counter() - t0
+        evals = {"raw": self.evaluate(self.net, s.sel_idx)}
+        if ema is not None:
+            evals["ema"] = self.evaluate(ema.module, s.sel_idx)
+        source = _better_weights(s.metric, evals)
+        ev = evals[source]
+        row = {"epoch": epoch, "lr": max(g["lr"] for g in self.optimizer.param_groups), "train_loss": train_loss,
+               "valid_loss": ev.loss, f"valid_{cfg.metric}": ev.score}
+        if len(self.views) > 1:
+            row[f"valid_{cfg.metric}_no_tta"] = s.metric(s.y[s.sel_idx], ev.plain)
+        if ema is not None:
+            row.update({"weights": source, **{f"valid_{cfg.metric}_{k}": e.score for k, e in evals.items()}})
+        row["seconds"] = time.perf_counter() - t0
+        state.history.append(row)
+        improved = cfg.select_epoch == "last" or _improves(s.metric, ev.score, ev.loss, state.best_score,
+                                                             state.best_loss)
+        state.last_valid, state.last_weights = torch.from_numpy(ev.probs), source
+        if improved:
+            state.best_score, state.best_loss, state.best_epoch, state.bad_epochs = ev.score, ev.loss, epoch, 0
+            state.best_valid, state.best_plain = torch.from_numpy(ev.probs), torch.from_numpy(ev.plain)
+            state.best_weights = source
+            save_atomic(self._weights(source).state_dict(), self.ckpt_dir / "best.pt")
+        else:
+            state.bad_epochs += 1
+        state.epoch = epoch
+        save_checkpoint(self.ckpt_dir / "last.pt", state.to_checkpoint(), s.run_id, self.model, self.optimizer,
+                        self.scheduler, self.gen, self.extra)
+        log.info(
+            "%s fold %d epoch %d/%d train_loss %.4f valid_loss %.4f valid_%s %.4f%s%s lr %.2e %.1fs",
+            cfg.model, self.fold, epoch, cfg.epochs, row["train_loss"], ev.loss, cfg.metric, ev.score,
+            f" ({source})" if ema is not None else "", " *" if improved else "", row["lr"], row["seconds"],
+        )
+        return row, improved
+
+    def _weights(self, source: str) -> torch.nn.Module:
+        return self.model if source == "raw" else self.ema.module
+
+    def evaluate(self, module: torch.nn.Module, rows: np.ndarray) -> Evaluation:
+        """``module`` on ``rows`` through the test-time views (ArcFace: against the training rows' embeddings)."""
+        cfg, s = self.cfg, self.s
+        reference = None
+        if self.head.arcface:
+            reference = build_reference(module, self.inputs, s.tr_idx, s.y[s.tr_idx], len(s.classes),
+                                        self.head.neighbours, self.head.scale, cfg.predict_batch_size, self.use_cuda)
+        out = predict_views(module, self.inputs, rows, cfg.predict_batch_size, self.views, self.use_cuda,
+                            s.task.activation, reference)
+        probs = out.mean(0)
+        return Evaluation(probs, out[0], s.metric(s.y[rows], probs), s.log_loss(s.y[rows], probs))
+
+    # ----- select -----
+
+    def select(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """The validation rows' probabilities at the chosen epoch, without test-time views (None without
+        views), and at the last epoch. ``inner`` predicts them here, once, with the last and the chosen weights."""
+        state = self.state
+        if self.cfg.select_epoch == "inner":
+            va = self.s.va_idx
+            last = self.evaluate(self._weights(state.last_weights), va)
+            self.model.load_state_dict(torch.load(self.ckpt_dir / "best.pt", map_location=self.s.device,
+                                                  weights_only=True))
+            chosen = self.evaluate(self.model, va)
+            oof, plain, last_probs = chosen.probs, chosen.plain, last.probs
+        else:
+            oof, plain, last_probs = (t.numpy() for t in (state.best_valid, state.best_plain, state.last_valid))
+        return oof, (plain if len(self.views) > 1 else None), last_probs
+
+    # ----- finish -----
+
+    def finish(self) -> dict:
+        """Write the OOF file, ``history.csv`` and the kept weights; return the job's summary."""
+        cfg, s, state, paths = self.cfg, self.s, self.state, self.paths
+        oof, plain, last_probs = self.select()
+        meta = {"folds_sha256": s.folds_sha, "config_sha256": s.config_sha, "model": cfg.model,
+                "fold": str(self.fold), "select_epoch": cfg.select_epoch}
+        _write_oof(paths.oof, s.table, s.va_idx, self.fold, self.target_col, s.classes, oof, meta, last_probs, plain)
+        write_csv(pd.DataFrame(state.history), paths.history)
+        with atomic_path(paths.weights) as tmp:
+            shutil.copyfile(self.ckpt_dir / "best.pt", tmp)
+        log.info("done %s fold %d: best %s %.4f at epoch %d", cfg.model, self.fold, cfg.metric, state.best_score,
+                 state.best_epoch)
+        return {
+            "best_epoch": state.best_epoch,
+            "best_score": state.best_score,
+            "best_weights": state.best_weights,
+            "epochs_run": len(state.history),
+            "pseudo_rows": s.n_pseudo,
+            "train_seconds": self.t_train,
+            "samples_per_second": self.seen / self.t_train if self.t_train > 0 else None,
+            "wall_seconds": time.perf_counter() - self.t_start,
+            "peak_gpu_memory_mb": torch.cuda.max_memory_allocated() / 2**20 if self.use_cuda else None,
+            "device": str(s.device),
+            "select_epoch": cfg.select_epoch,
+        }
+
+
+def train_fold(
+    cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1, code_version: str = "",
+    on_epoch: Callable[[dict], None] | None = None,
+) -> dict:
+    """Train ``cfg`` on one fold and write its predictions (:class:`FoldTrainer`'s phases in order).
+
+    Args:
+        cfg, paths, fold, target_col, threads, code_version: as :class:`FoldTrainer`.
         on_epoch: called after each epoch's log line with that epoch's history row plus
             ``epochs``, ``metric``, ``improved``, ``best_epoch`` and ``best_score`` (live
             progress, experiment tracking); it must not change anything the job computes.
@@ -97,189 +392,8 @@ def train_fold(
         A summary dict: best epoch, best score, epochs run, seconds, samples/s, pseudo-labelled rows,
         which weights (raw or EMA) were kept.
     """
-    t_start = time.perf_counter()
-    torch.set_num_threads(max(1, threads))
-    device = select_device()
-    task = get_task(cfg.task)
-    metric = get_metric(cfg.metric, task.name)
-    log_loss = get_metric("log_loss", task.name)
-    classes = load_classes(paths.classes)
-    n_classes = len(classes)
-    table = pd.read_parquet(paths.train_table)
-    folds = load_folds(paths.folds)
-    if not 0 <= fold < len(folds):
-        raise IndexError(f"fold {fold} does not exist: folds.pkl has {len(folds)} folds")
-    tr_idx, va_idx = folds[fold]
-    folds_sha = sha256_file(paths.folds)
-    config_sha = sha256_json(dataclasses.asdict(cfg))
-    y = task.encode(table["label"], classes)
-    data = open_cache(paths.train_cache)
-    if len(data) != len(table):
-        raise ValueError(f"{paths.train_cache} has {len(data)} rows but the table has {len(table)}")
-    seed = derive_seed(cfg.seed, cfg.model, fold)
-    groups = table["group"].to_numpy() if "group" in table else None
-    # The rows that pick the epoch: the validation rows, or (inner) a slice of the training rows.
-    tr_idx, sel_idx = selection_rows(cfg.select_epoch, y, tr_idx, va_idx, cfg.inner_fraction, seed, groups)
-    data, y_all, rows_tr, n_pseudo = _with_pseudo_labels(cfg, paths, data, y, tr_idx, classes, task)
-    run_id = sha256_json(
-        {
-            "config": config_sha,
-            "folds": folds_sha,
-            "code": code_version,
-            "table": sha256_file(paths.train_table),
-            "cache": _stat(paths.train_cache),
-            **({"teacher": sha256_file(paths.teacher), "test_cache": _stat(paths.test_cache)} if paths.teacher else {}),
-        }
-    )
-
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    # Deterministic kernels for reproducible runs; cuDNN autotuning when speed matters more.
-    # CPU kernels are deterministic at a fixed thread count already, and the flag costs ~3% there
-    # (BENCHMARKS.md, trainer figure); CPU reruns stay byte-identical (tests/test_rerun.py).
-    torch.use_deterministic_algorithms(cfg.deterministic and device.type == "cuda", warn_only=True)
-    torch.backends.cudnn.benchmark = not cfg.deterministic
-    use_cuda = device.type == "cuda"
-
-    in_chans = data.shape[-1]
-    head = HeadConfig(**cfg.head)
-    model = create_model(
-        cfg.backbone, n_classes, in_chans=in_chans, pretrained=cfg.pretrained, head=cfg.head, **cfg.model_kwargs
-    )
-    channels_last = use_cuda and cfg.kind == "images"
-    model = model.to(device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
-    inputs = create_inputs(cfg.kind, data, model, device, cfg.augment, folds[fold][0])  # as test prediction does
-    net = torch.compile(model) if cfg.compile else model  # shares parameters with `model`
-
-    freeze = FreezeConfig(**cfg.freeze)
-    optimizer = create_optimizer(model, cfg.lr, cfg.weight_decay, freeze)
-    freezer = Freezer(model, freeze)
-    ema = create_ema(model, cfg.ema)
-    mix, mixer = MixConfig(**cfg.mix), create_mixer(cfg.mix, n_classes)
-    views = tta_views(cfg.tta, cfg.kind, cfg.tta_shift, cfg.tta_roll)
-    drop_last = len(rows_tr) > cfg.batch_size
-    steps_per_epoch = len(rows_tr) // cfg.batch_size if drop_last else 1
-    total, warmup = steps_per_epoch * cfg.epochs, int(round(cfg.warmup_epochs * steps_per_epoch))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: cosine_with_warmup(s, total, warmup))
-    weights = balanced_class_weights(y[tr_idx], n_classes) if cfg.class_weights == "balanced" else None
-    criterion = create_loss(cfg.loss, label_smoothing=cfg.label_smoothing, class_weights=weights).to(device)
-    if head.arcface:
-        criterion = with_arc_margin(criterion, head.scale, head.margin)
-    sample_p = None
-    if cfg.oversample:
-        sample_p = torch.as_tensor(sampling_weights(_hard(y_all[rows_tr], y.ndim == 2), n_classes), dtype=torch.float64)
-
-    def evaluate(module, rows: np.ndarray) -> Evaluation:
-        reference = None
-        if head.arcface:
-            reference = build_reference(module, inputs, tr_idx, y[tr_idx], n_classes, head.neighbours, head.scale,
-                                        cfg.predict_batch_size, use_cuda)
-        out = predict_views(module, inputs, rows, cfg.predict_batch_size, views, use_cuda, task.activation, reference)
-        probs = out.mean(0)
-        return Evaluation(probs, out[0], metric(y[rows], probs), log_loss(y[rows], probs))
-
-    ckpt_dir = Path(paths.checkpoint_dir)
-    state = {"epoch": 0, "best_score": None, "best_epoch": -1, "bad_epochs": 0, "history": [], "best_valid": None,
-             "last_valid": None, "last_weights": "raw", "best_plain": None, "best_weights": "raw"}
-    extra = {"ema": ema} if ema is not None else {}
-    resumed = try_resume(ckpt_dir / "last.pt", run_id, model, optimizer, scheduler, gen, extra)
-    if resumed is not None:
-        state = resumed
-        log.info("resuming %s fold %d from the checkpoint of epoch %d/%d", cfg.model, fold, state["epoch"], cfg.epochs)
-    if n_pseudo:
-        log.info("%s fold %d: %d training rows + %d pseudo-labelled test rows", cfg.model, fold, len(tr_idx), n_pseudo)
-
-    y_tr = torch.tensor(y_all, dtype=torch.long if y_all.ndim == 1 else torch.float32)
-    seen, t_train = 0, 0.0
-    while state["epoch"] < cfg.epochs and not _stopped_early(cfg, state):
-        epoch = state["epoch"] + 1
-        t0 = time.perf_counter()
-        freezer.set_epoch(epoch)
-        order = (
-            torch.multinomial(sample_p, len(rows_tr), replacement=True, generator=gen)
-            if sample_p is not None
-            else torch.randperm(len(rows_tr), generator=gen)
-        ).numpy()
-        batches = [
-            np.sort(rows_tr[order[k * cfg.batch_size : (k + 1) * cfg.batch_size]]) for k in range(steps_per_epoch)
-        ]
-        train_loss = train_one_epoch(
-            net, inputs, batches, y_tr, criterion, optimizer, scheduler, gen,
-            progress=Progress(steps_per_epoch, f"{cfg.model} fold {fold} epoch {epoch}/{cfg.epochs}"),
-            mix=mixer if mix.active(epoch, cfg.epochs) else None,
-            after_step=(lambda: ema.update(model, scheduler.last_epoch)) if ema is not None else None,
-            train_mode=freezer.train_mode,
-        )
-        seen += sum(len(b) for b in batches)
-        t_train += time.perf_counter() - t0
-        evals = {"raw": evaluate(net, sel_idx)}
-        if ema is not None:
-            evals["ema"] = evaluate(ema.module, sel_idx)
-        source = _better_weights(metric, evals)
-        ev = evals[source]
-        row = {
-            "epoch": epoch,
-            "lr": max(g["lr"] for g in optimizer.param_groups),
-            "train_loss": train_loss,
-            "valid_loss": ev.loss,
-            f"valid_{cfg.metric}": ev.score,
-        }
-        if len(views) > 1:
-            row[f"valid_{cfg.metric}_no_tta"] = metric(y[sel_idx], ev.plain)
-        if ema is not None:
-            row.update({"weights": source, **{f"valid_{cfg.metric}_{k}": e.score for k, e in evals.items()}})
-        row["seconds"] = time.perf_counter() - t0
-        state["history"].append(row)
-        improved = cfg.select_epoch == "last" or _improves(metric, ev.score, ev.loss, state)
-        state.update(last_valid=torch.from_numpy(ev.probs), last_weights=source)
-        if improved:
-            state.update(
-                best_score=ev.score, best_loss=ev.loss, best_epoch=epoch, bad_epochs=0,
-                best_valid=torch.from_numpy(ev.probs), best_plain=torch.from_numpy(ev.plain), best_weights=source,
-            )
-            save_atomic((model if source == "raw" else ema.module).state_dict(), ckpt_dir / "best.pt")
-        else:
-            state["bad_epochs"] += 1
-        state["epoch"] = epoch
-        save_checkpoint(ckpt_dir / "last.pt", state, run_id, model, optimizer, scheduler, gen, extra)
-        log.info(
-            "%s fold %d epoch %d/%d train_loss %.4f valid_loss %.4f valid_%s %.4f%s%s lr %.2e %.1fs",
-            cfg.model, fold, epoch, cfg.epochs, row["train_loss"], ev.loss, cfg.metric, ev.score,
-            f" ({source})" if ema is not None else "", " *" if improved else "", row["lr"], row["seconds"],
-        )
-        if on_epoch is not None:
-            on_epoch({**row, "epochs": cfg.epochs, "metric": cfg.metric, "improved": improved,
-                      "best_epoch": state["best_epoch"], "best_score": state["best_score"]})
-
-    meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": cfg.model, "fold": str(fold),
-            "select_epoch": cfg.select_epoch}
-    if cfg.select_epoch == "inner":  # the validation rows are predicted once, at the last and the chosen epoch
-        last = evaluate(ema.module if state.get("last_weights") == "ema" else model, va_idx)
-        model.load_state_dict(torch.load(ckpt_dir / "best.pt", map_location=device, weights_only=True))
-        chosen = evaluate(model, va_idx)
-        oof_probs, plain, last_probs = chosen.probs, chosen.plain, last.probs
-    else:
-        oof_probs, plain, last_probs = (state[k].numpy() for k in ("best_valid", "best_plain", "last_valid"))
-    plain = plain if len(views) > 1 else None
-    _write_oof(paths.oof, table, va_idx, fold, target_col, classes, oof_probs, meta, last_probs, plain)
-    write_csv(pd.DataFrame(state["history"]), paths.history)
-    with atomic_path(paths.weights) as tmp:
-        shutil.copyfile(ckpt_dir / "best.pt", tmp)
-    summary = {
-        "best_epoch": state["best_epoch"],
-        "best_score": state["best_score"],
-        "best_weights": state.get("best_weights", "raw"),
-        "epochs_run": len(state["history"]),
-        "pseudo_rows": n_pseudo,
-        "train_seconds": t_train,
-        "samples_per_second": seen / t_train if t_train > 0 else None,
-        "wall_seconds": time.perf_counter() - t_start,
-        "peak_gpu_memory_mb": torch.cuda.max_memory_allocated() / 2**20 if use_cuda else None,
-        "device": str(device),
-        "select_epoch": cfg.select_epoch,
-    }
-    log.info("done %s fold %d: best %s %.4f at epoch %d", cfg.model, fold, cfg.metric, state["best_score"], state["best_epoch"])
-    return summary
+    trainer = FoldTrainer(cfg, paths, fold, target_col, threads, code_version)
+    return trainer.set_up().run_epochs(on_epoch).finish()
 
 
 def _stat(path: str) -> list[int]:
@@ -317,18 +431,18 @@ def _with_pseudo_labels(cfg: TrainConfig, paths: FoldPaths, data, y, tr_idx, cla
 def _better_weights(metric, evals: dict[str, Evaluation]) -> str:
     """``raw``, or ``ema`` when the average scores better (a tie goes to the lower validation loss)."""
     raw, ema = evals["raw"], evals.get("ema")
-    if ema is not None and _improves(metric, ema.score, ema.loss, {"best_score": raw.score, "best_loss": raw.loss}):
+    if ema is not None and _improves(metric, ema.score, ema.loss, raw.score, raw.loss):
         return "ema"
     return "raw"
 
 
-def _improves(metric, score: float, valid_loss: float, state: dict) -> bool:
+def _improves(metric, score: float, valid_loss: float, best_score: float | None,
+              best_loss: float = float("inf")) -> bool:
     """Best by the metric; a tie (common with accuracy on small folds) goes to the lower validation loss."""
-    best = state["best_score"]
     return (
-        best is None
-        or metric.better(score, best)
-        or (score == best and valid_loss < state.get("best_loss", float("inf")))
+        best_score is None
+        or metric.better(score, best_score)
+        or (score == best_score and valid_loss < best_loss)
     )
 
 
@@ -347,8 +461,8 @@ def _write_oof(path, table, va_idx, fold, target_col, classes, probs, meta, last
     write_parquet(oof, path, meta)
 
 
-def _stopped_early(cfg: TrainConfig, state: dict) -> bool:
+def _stopped_early(cfg: TrainConfig, state: TrainState) -> bool:
     # patience 0 stops at the first epoch without improvement, as 1 does: it must not stop before epoch 1.
-    return cfg.patience is not None and state["bad_epochs"] >= max(1, cfg.patience)
+    return cfg.patience is not None and state.bad_epochs >= max(1, cfg.patience)
 
 
