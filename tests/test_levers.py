@@ -142,8 +142,8 @@ def test_a_stacked_teacher_is_refused_for_fold_pseudo_labels_and_allowed_with_so
 
 def test_levers_stay_out_of_the_training_settings():
     plain = validate({"data": {"dir": "unused"}, "models": {"m": {"backbone": "resnet10t"}}}, files=False)
-    levers = validate({"data": {"dir": "unused"}, "models": {"m": {"backbone": "resnet10t", "seeds": 3,
-                                                                   "refit": "full"}}}, files=False)
+    levers = validate({"data": {"dir": "unused"}, "models": {"m": {"backbone": "resnet10t", "seeds": 3}}},
+                      files=False)
     assert model_settings(plain, "m") == model_settings(levers, "m")  # seed 0's jobs and config hash unchanged
 
 
@@ -289,3 +289,8 @@ def test_fold_k_student_reads_the_teacher_fold_k_predictions(digits_dir, tmp_pat
     assert {j for j in plan if j.startswith("fold_teacher")} == jobs
     if teacher == "duo":
         assert "results/ensembles/duo/weights.json" in _inputs_of(text, "fold_teacher", {"teacher": "duo", "fold": "1"})
+
+
+def test_a_nets_refit_is_refused_at_plan_time():
+    with pytest.raises(ConfigError, match=r"'models.m.refit': full refits classic families only"):
+        validate({"data": {"dir": "unused"}, "models": {"m": {"backbone": "resnet10t", "refit": "full"}}}, files=False)
