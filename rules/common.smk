@@ -29,7 +29,8 @@ FOLDS = list(range(config["folds"]["n_splits"]))
 SUBMISSIONS = submission_names(config)
 BEST_SUBMISSION = wants_best_submission(config)
 CANDIDATES = MODELS + ENSEMBLES
-LEVERS = {m: model_levers(config, m) for m in MODELS}  # seeds, refit, pseudo_source of each model
+# seeds, refit, pseudo_source of each model
+LEVERS = {m: model_levers(config, m) for m in MODELS}
 KIND = config["data"]["kind"]
 CACHE_SCRIPT = {
     "images": "cache_images",
@@ -38,7 +39,9 @@ CACHE_SCRIPT = {
     "video": "cache_video",
 }[KIND]
 ENV = "../envs/foldwise.yaml"
-GPUS_HERE = local_gpus()  # read once per plan; runtime/scheduling.py says how jobs share a machine
+GPUS_HERE = (
+    local_gpus()
+)  # read once per plan; runtime/scheduling.py says how jobs share a machine
 
 
 def _alternatives(names):
@@ -239,7 +242,9 @@ def model_gpus(wildcards):
 
 def model_threads(wildcards):
     """Threads function: the run's cores split over the train (or predict) jobs that run side by side."""
-    return job_threads(workflow._cores, len(MODELS) * len(FOLDS), model_gpus(wildcards), GPUS_HERE)
+    return job_threads(
+        workflow._cores, len(MODELS) * len(FOLDS), model_gpus(wildcards), GPUS_HERE
+    )
 
 
 def task(wildcards):
@@ -307,7 +312,7 @@ def refit_teacher_inputs(wildcards):
 
 
 def seed_rule(rule_name, seed):
-    """The rule of one seed's job: ``train`` for seed 0 (today's paths), ``train_seed`` for seed s > 0."""
+    """Which rules make one seed's jobs: ``train`` for seed 0 (today's paths), ``train_seed`` for seed s > 0."""
     return getattr(rules, rule_name if seed == 0 else f"{rule_name}_seed")
 
 
@@ -333,7 +338,9 @@ def refit_files(key):
         if LEVERS[model]["refit"] == "none":
             return []
         seeds = range(LEVERS[model]["seeds"])
-        return [seed_rule("refit", s).output[key].format(model=model, seed=s) for s in seeds]
+        return [
+            seed_rule("refit", s).output[key].format(model=model, seed=s) for s in seeds
+        ]
 
     return inner
 
@@ -344,11 +351,17 @@ def refit_fold_runs(wildcards):
     Nets (the epochs) and LightGBM (the boosting rounds) read them; the other classic families
     refit as they are and depend on no fold job, so re-training a fold leaves their refit alone.
     """
-    if families.family_of(config["models"][wildcards.model]) not in (families.TORCH, "lightgbm"):
+    if families.family_of(config["models"][wildcards.model]) not in (
+        families.TORCH,
+        "lightgbm",
+    ):
         return []
     seed = int(wildcards.get("seed", 0))
     job_rule = seed_rule("train", seed)
-    return [job_rule.output.metrics.format(model=wildcards.model, fold=k, seed=seed) for k in FOLDS]
+    return [
+        job_rule.output.metrics.format(model=wildcards.model, fold=k, seed=seed)
+        for k in FOLDS
+    ]
 
 
 def gather_levers(wildcards):
@@ -369,7 +382,9 @@ def fold_teacher_tests(wildcards):
     for m in fold_teacher_members(wildcards.teacher):
         for s in range(LEVERS[m]["seeds"]):
             job_rule = seed_rule("predict", s)
-            files.append(job_rule.output.test.format(model=m, fold=wildcards.fold, seed=s))
+            files.append(
+                job_rule.output.test.format(model=m, fold=wildcards.fold, seed=s)
+            )
     return files
 
 

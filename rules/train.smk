@@ -60,7 +60,13 @@ rule predict:
 # models.<name>.seeds: seed s > 0 of a fold is its own train and predict job, in fold{k}/seed{s}/
 
 
-use rule train as train_seed with:
+rule train_seed:
+    input:
+        unpack(teacher_inputs),
+        table=rules.tables.output.train,
+        classes=rules.tables.output.classes,
+        folds=rules.folds.output.folds,
+        train_cache=model_cache("train"),
     output:
         oof="results/models/{model}/fold{fold}/seed{seed}/oof.parquet",
         history="results/models/{model}/fold{fold}/seed{seed}/history.csv",
@@ -70,15 +76,22 @@ use rule train as train_seed with:
         "logs/train/{model}/fold{fold}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{model}/fold{fold}/seed{seed}.tsv"
+    conda:
+        ENV
+    threads: model_threads
+    resources:
+        gpu=model_gpus,
     params:
         settings=model_params,
         target_col=target_col,
         checkpoint_dir="results/checkpoints/{model}/fold{fold}/seed{seed}",
         code=model_code("train"),
         script=model_script("train"),
+    script:
+        "../workflow_scripts/{params.script}.py"
 
 
-use rule predict as predict_seed with:
+rule predict_seed:
     input:
         unpack(reference_inputs),
         weights=rules.train_seed.output.weights,
@@ -93,6 +106,17 @@ use rule predict as predict_seed with:
         "logs/predict/{model}/fold{fold}/seed{seed}.log",
     benchmark:
         "results/benchmarks/predict/{model}/fold{fold}/seed{seed}.tsv"
+    conda:
+        ENV
+    threads: model_threads
+    resources:
+        gpu=model_gpus,
+    params:
+        settings=model_params,
+        code=model_code("predict"),
+        script=model_script("predict"),
+    script:
+        "../workflow_scripts/{params.script}.py"
 
 
 # models.<name>.refit: full | blend: one more job per seed fits on every labelled row and predicts the test set
@@ -131,7 +155,16 @@ rule refit:
         "../workflow_scripts/{params.script}.py"
 
 
-use rule refit as refit_seed with:
+rule refit_seed:
+    input:
+        unpack(refit_teacher_inputs),
+        table=rules.tables.output.train,
+        classes=rules.tables.output.classes,
+        folds=rules.folds.output.folds,
+        train_cache=model_cache("train"),
+        test_cache=model_cache("test"),
+        test_table=rules.test_table.output.test,
+        fold_runs=refit_fold_runs,
     output:
         test="results/models/{model}/refit/seed{seed}/test.parquet",
         weights="results/models/{model}/refit/seed{seed}/best.pt",
@@ -140,12 +173,19 @@ use rule refit as refit_seed with:
         "logs/refit/{model}/seed{seed}.log",
     benchmark:
         "results/benchmarks/refit/{model}/seed{seed}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=model_gpus,
     params:
         settings=model_params,
         target_col=target_col,
         checkpoint_dir="results/checkpoints/{model}/refit/seed{seed}",
         code=model_code("refit"),
         script=model_script("refit"),
+    script:
+        "../workflow_scripts/{params.script}.py"
 
 
 # pseudo.source: fold - a teacher's fold-k test predictions when they are not one file already
