@@ -177,7 +177,7 @@ def model_settings(config: dict, name: str) -> dict[str, Any]:
     """
     from foldwise.classic.families import model_keys
 
-    return {
+    settings = {
         "model": name,
         "task": config["task"],
         "kind": config["data"]["kind"],
@@ -186,6 +186,23 @@ def model_settings(config: dict, name: str) -> dict[str, Any]:
         "deterministic": config["deterministic"],
         **copy.deepcopy(model_keys(config["models"][name])),
     }
+    # The DAG's levers shape which jobs run and what the gather averages, not one job's training:
+    # out of the settings, so seeds: 1 and refit: none leave every job's params and config hash as they were.
+    for key in LEVER_KEYS:
+        settings.pop(key, None)
+    if isinstance(settings.get("pseudo"), dict):
+        settings["pseudo"].pop("source", None)  # which teacher file a student reads: its input, not a setting
+    return settings
+
+
+LEVER_KEYS = ("seeds", "refit")  # models.<name> keys of the DAG, read by rules/common.smk and the gather
+
+
+def model_levers(config: dict, name: str) -> dict[str, Any]:
+    """A model's DAG levers: ``seeds``, ``refit`` and (a pseudo-labelled student) ``pseudo_source``, else None."""
+    model = config["models"][name]
+    source = (model.get("pseudo") or {}).get("source", "fold") if model.get("teacher") else None
+    return {"seeds": int(model.get("seeds", 1)), "refit": model.get("refit", "none"), "pseudo_source": source}
 
 
 def schema_reference(schema: dict | None = None) -> str:

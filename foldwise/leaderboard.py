@@ -36,6 +36,23 @@ def _honest(s: dict) -> tuple[float, str]:
     return math.nan, "unknown"
 
 
+# Columns of the DAG's levers, shown only when some score file records them (a model with several seeds,
+# a refit, a pseudo-labelled student), so a board of single-seed, fold-averaged models is as it was.
+LEVER_COLUMNS = {"seeds": "seeds", "cv_seed_std": "cv_seed_std", "test_from": "test_from",
+                 "pseudo_source": "pseudo_source"}
+
+
+def _lever_columns(s: dict) -> dict:
+    """``seeds, cv_seed_std`` (the spread of the honest CV over seeds), ``test_from`` and ``pseudo_source`` of a row."""
+    model = s["kind"] == "model"
+    return {
+        "seeds": s.get("seeds", 1) if model else None,
+        "cv_seed_std": s.get("cv_seed_std", math.nan) if model else math.nan,
+        "test_from": s.get("test_from", "folds") if model else None,
+        "pseudo_source": s.get("pseudo_source"),
+    }
+
+
 def build_leaderboard(score_files: list[str], submission_reports: dict[str, str] | None = None) -> pd.DataFrame:
     """Collect scores into a table.
 
@@ -47,9 +64,11 @@ def build_leaderboard(score_files: list[str], submission_reports: dict[str, str]
 
     Returns:
         Columns ``name, kind, metric, cv, cv_no_tta, cv_is, cv_honest, honest_by, optimism`` [, ``holdout``],
-        ``cv_last_epoch, weights, fold_0..fold_{k-1}, folds_sha256, config_sha256`` [, ``selected``]
+        ``cv_last_epoch, weights`` [, ``seeds, cv_seed_std``] [, ``test_from``] [, ``pseudo_source``],
+        ``fold_0..fold_{k-1}, folds_sha256, config_sha256`` [, ``selected``]
         (hashes as 12-character prefixes; ``weights``: what a net started from, ``scratch``, a file or a hub
-        repository with the SHA-256 of the weights, empty for ensembles and classic models), sorted by ``cv_honest``, best first (ties: by ``cv``).
+        repository with the SHA-256 of the weights, empty for ensembles and classic models), sorted by
+        ``cv_honest``, best first (ties: by ``cv``).
     """
     rows, task = [], "multiclass"
     for path in score_files:
@@ -64,10 +83,15 @@ def build_leaderboard(score_files: list[str], submission_reports: dict[str, str]
             "cv_is": CV_IS.get(how, "honest"), "cv_honest": honest, "honest_by": how,
             "optimism": sign * (s["cv"] - honest), "cv_last_epoch": s.get("cv_last_epoch", math.nan),
             "weights": s.get("weights", ""),
+            **_lever_columns(s),
         }
         row.update({f"fold_{k}": v for k, v in enumerate(s["folds"])})
         rows.append(row | {"folds_sha256": str(s.get("folds_sha256", ""))[:12], "config_sha256": str(s.get("config_sha256", ""))[:12]})
     board = pd.DataFrame(rows)
+    shown = {c for c in LEVER_COLUMNS for path in score_files if LEVER_COLUMNS[c] in read_json(path)}
+    board = board.drop(columns=[c for c in LEVER_COLUMNS if c not in shown and c in board.columns])
+    if "seeds" in board.columns:
+        board["seeds"] = board["seeds"].astype("Int64")  # ensembles: blank
     reports = {n: read_json(p) for n, p in (submission_reports or {}).items()}
     picked = reports.get("best", {}).get("picked")
     if any(r.get("holdout") is not None for r in reports.values()) and len(board):

@@ -8,6 +8,7 @@ from foldwise.classic import families
 from foldwise.config import (
     SCHEMA_PATH,
     ensemble_members,
+    model_levers,
     model_settings,
     submission_names,
     validate,
@@ -36,6 +37,8 @@ FOLDS = list(range(config["folds"]["n_splits"]))
 SUBMISSIONS = submission_names(config)
 BEST_SUBMISSION = wants_best_submission(config)
 CANDIDATES = MODELS + ENSEMBLES
+# seeds, refit, pseudo_source of each model
+LEVERS = {m: model_levers(config, m) for m in MODELS}
 KIND = config["data"]["kind"]
 CACHE_SCRIPT = {
     "images": "cache_images",
@@ -65,6 +68,8 @@ wildcard_constraints:
     ensemble=_alternatives(ENSEMBLES),
     name=_alternatives(SUBMISSIONS),
     fold=r"\d+",
+    seed=r"[1-9]\d*",
+    teacher=_alternatives(CANDIDATES),
     size=r"\d+(x\d+)?",
     split="train|test",
     source=_alternatives(WEIGHT_SOURCES),
@@ -310,24 +315,150 @@ def model_cache(split):
     return inner
 
 
+def teacher_final_test(teacher):
+    """The final test file of a teacher: a model's gathered one or an ensemble's blended one."""
+    if teacher in config["models"]:
+        return rules.gather.output.test.format(model=teacher)
+    return rules.ensemble.output.test.format(ensemble=teacher)
+
+
+def teacher_fold_test(teacher, fold):
+    """The fold-k test predictions of a teacher: its fold-k model's file, or (several seeds, an ensemble) a fold_teacher file."""
+    if teacher in config["models"] and LEVERS[teacher]["seeds"] == 1:
+        return rules.predict.output.test.format(model=teacher, fold=fold)
+    return rules.fold_teacher.output.test.format(teacher=teacher, fold=fold)
+
+
 def teacher_inputs(wildcards):
     """Input function: a pseudo-labelled student's teacher test file, the test cache and table; {} otherwise.
 
-    The teacher is a model (its gathered test file) or an ensemble (its blended one), so changing
-    the teacher re-runs its students' train jobs and nothing else.
+    pseudo.source fold (the default): fold k's student reads the teacher's fold-k predictions,
+    made by models that never saw fold k's validation rows; all: the teacher's final test file
+    (a model's gathered one, an ensemble's blended one). Changing the teacher re-runs its
+    students' train jobs and nothing else.
     """
     teacher = config["models"][wildcards.model]["teacher"]
     if not teacher:
         return {}
-    if teacher in config["models"]:
-        test = rules.gather.output.test.format(model=teacher)
+    if LEVERS[wildcards.model]["pseudo_source"] == "fold":
+        test = teacher_fold_test(teacher, wildcards.fold)
     else:
-        test = rules.ensemble.output.test.format(ensemble=teacher)
+        test = teacher_final_test(teacher)
     return {
         "teacher": test,
         "test_cache": model_cache("test")(wildcards),
         "test_table": rules.test_table.output.test,
     }
+
+
+def refit_teacher_inputs(wildcards):
+    """Input function: a student's refit reads the teacher's final test file (no fold to keep out); {} otherwise."""
+    teacher = config["models"][wildcards.model]["teacher"]
+    return {"teacher": teacher_final_test(teacher)} if teacher else {}
+
+
+##### levers: seeds, refits, fold-wise teachers #####
+
+
+def seed_rule(rule_name, seed):
+    """Which rules make one seed's jobs: ``train`` for seed 0 (today's paths), ``train_seed`` for seed s > 0."""
+    return getattr(rules, rule_name if seed == 0 else f"{rule_name}_seed")
+
+
+def seed_files(rule_name, key):
+    """Input function: a train or predict output of every (seed, fold) of a model, seed-major."""
+
+    def inner(wildcards):
+        model = wildcards.model
+        return [
+            seed_rule(rule_name, s).output[key].format(model=model, fold=k, seed=s)
+            for s in range(LEVERS[model]["seeds"])
+            for k in FOLDS
+        ]
+
+    return inner
+
+
+def refit_files(key):
+    """Input function: a refit output of each seed of a model with refit full or blend; [] with refit none."""
+
+    def inner(wildcards):
+        model = wildcards.model
+        if LEVERS[model]["refit"] == "none":
+            return []
+        seeds = range(LEVERS[model]["seeds"])
+        return [
+            seed_rule("refit", s).output[key].format(model=model, seed=s) for s in seeds
+        ]
+
+    return inner
+
+
+def refit_fold_runs(wildcards):
+    """Input function: the metrics.json of the same seed's folds, which a refit derives its epochs from.
+
+    Nets (the epochs) and LightGBM (the boosting rounds) read them; the other classic families
+    refit as they are and depend on no fold job, so re-training a fold leaves their refit alone.
+    """
+    if families.family_of(config["models"][wildcards.model]) not in (
+        families.TORCH,
+        "lightgbm",
+    ):
+        return []
+    seed = int(wildcards.get("seed", 0))
+    job_rule = seed_rule("train", seed)
+    return [
+        job_rule.output.metrics.format(model=wildcards.model, fold=k, seed=seed)
+        for k in FOLDS
+    ]
+
+
+def gather_levers(wildcards):
+    """Params function: how many seeds the gather averages, which test predictions it submits, the pseudo source."""
+    return LEVERS[wildcards.model]
+
+
+def fold_teacher_members(teacher):
+    """The models whose fold-k test files make a teacher's fold-k predictions: itself, or an ensemble's members."""
+    if teacher in config["models"]:
+        return [teacher]
+    return ensemble_members(config, teacher)
+
+
+def fold_teacher_tests(wildcards):
+    """Input function: each member's fold-k test file of every seed, member-major."""
+    files = []
+    for m in fold_teacher_members(wildcards.teacher):
+        for s in range(LEVERS[m]["seeds"]):
+            job_rule = seed_rule("predict", s)
+            files.append(
+                job_rule.output.test.format(model=m, fold=wildcards.fold, seed=s)
+            )
+    return files
+
+
+def fold_teacher_weights(wildcards):
+    """Input function: an ensemble teacher's weights.json (its per-fold nested weights); {} for a model."""
+    if wildcards.teacher in config["models"]:
+        return {}
+    return {"weights": rules.ensemble.output.weights.format(ensemble=wildcards.teacher)}
+
+
+def fold_teacher_spec(wildcards):
+    """Params function: the teacher's kind, members and their seed counts, and an ensemble's combiner."""
+    teacher = wildcards.teacher
+    members = fold_teacher_members(teacher)
+    spec = {
+        "teacher": teacher,
+        "kind": "model" if teacher in config["models"] else "ensemble",
+        "members": members,
+        "seeds": {m: LEVERS[m]["seeds"] for m in members},
+        "task": config["task"],
+    }
+    if spec["kind"] == "ensemble":
+        ens = config["ensembles"][teacher]
+        spec.update(method=ens["method"], combiner=ens["combiner"], power=ens["power"])
+    return spec
 
 
 def reference_inputs(wildcards):

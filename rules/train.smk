@@ -59,11 +59,166 @@ rule predict:
         "../workflow_scripts/{params.script}.py"
 
 
+# models.<name>.seeds: seed s > 0 of a fold is its own train and predict job, in fold{k}/seed{s}/
+
+
+rule train_seed:
+    input:
+        unpack(teacher_inputs),
+        table=rules.tables.output.train,
+        classes=rules.tables.output.classes,
+        folds=rules.folds.output.folds,
+        train_cache=model_cache("train"),
+    output:
+        oof="results/models/{model}/fold{fold}/seed{seed}/oof.parquet",
+        history="results/models/{model}/fold{fold}/seed{seed}/history.csv",
+        weights="results/models/{model}/fold{fold}/seed{seed}/best.pt",
+        metrics="results/models/{model}/fold{fold}/seed{seed}/metrics.json",
+    log:
+        "logs/train/{model}/fold{fold}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train/{model}/fold{fold}/seed{seed}.tsv"
+    conda:
+        ENV
+    threads: model_threads
+    resources:
+        gpu=model_gpus,
+    params:
+        settings=model_params,
+        target_col=target_col,
+        checkpoint_dir="results/checkpoints/{model}/fold{fold}/seed{seed}",
+        code=model_code("train"),
+        script=model_script("train"),
+    script:
+        "../workflow_scripts/{params.script}.py"
+
+
+rule predict_seed:
+    input:
+        unpack(reference_inputs),
+        weights=rules.train_seed.output.weights,
+        classes=rules.tables.output.classes,
+        folds=rules.folds.output.folds,
+        train_cache=model_cache("train"),
+        test_cache=model_cache("test"),
+        test_table=rules.test_table.output.test,
+    output:
+        test="results/models/{model}/fold{fold}/seed{seed}/test.parquet",
+    log:
+        "logs/predict/{model}/fold{fold}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/predict/{model}/fold{fold}/seed{seed}.tsv"
+    conda:
+        ENV
+    threads: model_threads
+    resources:
+        gpu=model_gpus,
+    params:
+        settings=model_params,
+        code=model_code("predict"),
+        script=model_script("predict"),
+    script:
+        "../workflow_scripts/{params.script}.py"
+
+
+# models.<name>.refit: full | blend: one more job per seed fits on every labelled row and predicts the test set
+
+
+rule refit:
+    input:
+        unpack(refit_teacher_inputs),
+        table=rules.tables.output.train,
+        classes=rules.tables.output.classes,
+        folds=rules.folds.output.folds,
+        train_cache=model_cache("train"),
+        test_cache=model_cache("test"),
+        test_table=rules.test_table.output.test,
+        fold_runs=refit_fold_runs,
+    output:
+        test="results/models/{model}/refit/test.parquet",
+        weights="results/models/{model}/refit/best.pt",
+        metrics="results/models/{model}/refit/metrics.json",
+    log:
+        "logs/refit/{model}.log",
+    benchmark:
+        "results/benchmarks/refit/{model}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=model_gpus,
+    params:
+        settings=model_params,
+        target_col=target_col,
+        checkpoint_dir="results/checkpoints/{model}/refit",
+        code=model_code("refit"),
+        script=model_script("refit"),
+    script:
+        "../workflow_scripts/{params.script}.py"
+
+
+rule refit_seed:
+    input:
+        unpack(refit_teacher_inputs),
+        table=rules.tables.output.train,
+        classes=rules.tables.output.classes,
+        folds=rules.folds.output.folds,
+        train_cache=model_cache("train"),
+        test_cache=model_cache("test"),
+        test_table=rules.test_table.output.test,
+        fold_runs=refit_fold_runs,
+    output:
+        test="results/models/{model}/refit/seed{seed}/test.parquet",
+        weights="results/models/{model}/refit/seed{seed}/best.pt",
+        metrics="results/models/{model}/refit/seed{seed}/metrics.json",
+    log:
+        "logs/refit/{model}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/refit/{model}/seed{seed}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=model_gpus,
+    params:
+        settings=model_params,
+        target_col=target_col,
+        checkpoint_dir="results/checkpoints/{model}/refit/seed{seed}",
+        code=model_code("refit"),
+        script=model_script("refit"),
+    script:
+        "../workflow_scripts/{params.script}.py"
+
+
+# pseudo.source: fold - a teacher's fold-k test predictions when they are not one file already
+# (a teacher with several seeds: their mean; an ensemble teacher: its fold-k blend)
+
+
+rule fold_teacher:
+    input:
+        unpack(fold_teacher_weights),
+        tests=fold_teacher_tests,
+        folds=rules.folds.output.folds,
+    output:
+        test="results/pseudo/{teacher}/fold{fold}.parquet",
+    log:
+        "logs/fold_teacher/{teacher}/fold{fold}.log",
+    conda:
+        ENV
+    params:
+        spec=fold_teacher_spec,
+        code=code("fold_teacher"),
+    script:
+        "../workflow_scripts/fold_teacher.py"
+
+
 rule gather:
     input:
-        oofs=fold_files(rules.train.output.oof),
-        tests=fold_files(rules.predict.output.test),
-        runs=fold_files(rules.train.output.metrics),
+        oofs=seed_files("train", "oof"),
+        tests=seed_files("predict", "test"),
+        runs=seed_files("train", "metrics"),
+        refits=refit_files("test"),
+        refit_runs=refit_files("metrics"),
         folds=rules.folds.output.folds,
         table=rules.tables.output.train,
         classes=rules.tables.output.classes,
@@ -80,6 +235,7 @@ rule gather:
         target_col=target_col,
         metric=metric,
         task=task,
+        levers=gather_levers,
         code=code("gather"),
     script:
         "../workflow_scripts/gather.py"

@@ -536,7 +536,7 @@ def test_snakemake_plan_lists_every_problem(code, digits_dir, tmp_path):
         "- config key 'models.res': unknown key 'epochz' (did you mean 'epochs'?); valid keys: augment, backbone, "
         "batch_size, class_weights, compile, ema, epochs, family, freeze, head, img_size, inner_fraction, "
         "label_smoothing, lightgbm, logistic, loss, lr, minirocket, mix, model_kwargs, multirocket, oversample, "
-        "patience, predict_batch_size, pretrained, pseudo, select_epoch, teacher, tta, tta_roll, tta_shift, "
+        "patience, predict_batch_size, pretrained, pseudo, refit, seeds, select_epoch, teacher, tta, tta_roll, tta_shift, "
         "warmup_epochs, weight_decay",
         "- config key 'models.res.backbone': unknown backbone 'resnet10x' (did you mean 'resnet10t', 'resnet101' or "
         "'resnet101s'?)",

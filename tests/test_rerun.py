@@ -348,7 +348,9 @@ def test_changing_the_students_pseudo_labels_replans_exactly_the_student(pseudo_
     def edit(cfg):
         cfg["models"]["stu"][setting] = value
 
-    assert _plan_with(pseudo_run, edit) == STU_JOBS | {"leaderboard", "all"}
+    # pseudo.source fold (the default): an ensemble teacher's fold-k blends are made for the student
+    teachers = {"fold_teacher[duo,0]", "fold_teacher[duo,1]"} if setting == "teacher" else set()
+    assert _plan_with(pseudo_run, edit) == STU_JOBS | teachers | {"leaderboard", "all"}
 
 
 def test_a_new_test_image_retrains_the_student_but_not_the_teacher(pseudo_run):

@@ -14,14 +14,15 @@ if TYPE_CHECKING:
 
 
 def main() -> None:
-    i, o = snakemake.input, snakemake.output
-    manifest = write_model_manifest(list(i.runs), o.manifest)
+    i, o, levers = snakemake.input, snakemake.output, snakemake.params.levers  # models.<name>: seeds, refit, pseudo
+    manifest = write_model_manifest(list(i.runs), o.manifest, seeds=levers["seeds"], refit_files=list(i.refit_runs))
     gather_model(
         snakemake.wildcards.model, list(i.oofs), list(i.tests), i.folds,
         n_train=len(pd.read_parquet(i.table, columns=["row"])),
         classes=load_classes(i.classes), target_col=snakemake.params.target_col,
         metric=snakemake.params.metric, out_oof=o.oof, out_test=o.test, out_scores=o.scores,
         task=snakemake.params.task, weights=weights_label(manifest["weights"]) if "weights" in manifest else None,
+        seeds=levers["seeds"], refit=levers["refit"], refit_tests=list(i.refits), pseudo_source=levers["pseudo_source"],
     )
 
 

@@ -19,7 +19,8 @@ def main() -> None:
         weights=i.weights, classes=i.classes, folds=i.folds, test_cache=i.test_cache,
         test_table=i.test_table, test=snakemake.output.test,
     )
-    predict_classic_fold(snakemake.params.settings, paths, int(snakemake.wildcards.fold), snakemake.threads)
+    predict_classic_fold(snakemake.params.settings, paths, int(snakemake.wildcards.fold), snakemake.threads,
+                         replica=int(snakemake.wildcards.get("seed", 0)))
 
 
 run_step(snakemake.log[0], main)

@@ -44,7 +44,7 @@ def main() -> None:
     try:
         summary = train_fold(
             cfg, paths, fold, snakemake.params.target_col, snakemake.threads, snakemake.params.code,
-            on_epoch=lambda row: [hook(row) for hook in hooks],
+            on_epoch=lambda row: [hook(row) for hook in hooks], replica=int(snakemake.wildcards.get("seed", 0)),
         )
         manifest = {**run_manifest(settings, summary["device"]), "weights": weights_record(settings, info)}
         write_json(o.metrics, {**summary, "manifest": manifest})

@@ -24,7 +24,8 @@ def main() -> None:
         oof=o.oof, history=o.history, weights=o.weights,
     )
     summary = train_classic_fold(
-        snakemake.params.settings, paths, int(snakemake.wildcards.fold), snakemake.params.target_col, snakemake.threads
+        snakemake.params.settings, paths, int(snakemake.wildcards.fold), snakemake.params.target_col, snakemake.threads,
+        replica=int(snakemake.wildcards.get("seed", 0)),  # models.<name>.seeds: the train_seed rule's {seed}
     )
     write_json(o.metrics, {**summary, "manifest": run_manifest(snakemake.params.settings, summary["device"])})
 

@@ -262,8 +262,13 @@ def _jsonable(params: dict) -> dict:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
 
 
-def train_classic_fold(settings: dict, paths: ClassicPaths, fold: int, target_col: str, threads: int = 1) -> dict:
+def train_classic_fold(
+    settings: dict, paths: ClassicPaths, fold: int, target_col: str, threads: int = 1, replica: int = 0
+) -> dict:
     """Fit a classic model on one fold's training rows and write its files (as :func:`foldwise.train.fold.train_fold`).
+
+    ``replica`` is the seed index of ``models.<name>.seeds``: 0 draws the seed of
+    ``(seed, model, fold)`` as a single run does; replica s > 0 adds s to the derivation.
 
     Returns:
         The summary for ``metrics.json``: best epoch (1; LightGBM: its best round), validation score, seconds.
@@ -281,7 +286,7 @@ def train_classic_fold(settings: dict, paths: ClassicPaths, fold: int, target_co
     data = open_cache(paths.train_cache)
     if len(data) != len(table):
         raise ValueError(f"{paths.train_cache} has {len(data)} rows but the table has {len(table)}")
-    seed = derive_seed(settings["seed"], settings["model"], fold)
+    seed = derive_seed(settings["seed"], settings["model"], fold, *([replica] if replica else []))
     model = ClassicModel(settings, seed, threads).fit(data, y, tr_idx, va_idx, n_classes=len(classes))
     t_fit = time.perf_counter() - t_start
     probs = model.valid_proba()
@@ -293,7 +298,7 @@ def train_classic_fold(settings: dict, paths: ClassicPaths, fold: int, target_co
     # select_epoch as gather reads it: "best" when early stopping chose the round on these validation rows
     # (the honest CV is then the last round's, as for a net's best epoch), else "last" (nothing chosen on them).
     meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": settings["model"], "fold": str(fold),
-            "select_epoch": "best" if model.selects_on_valid else "last"}
+            "select_epoch": "best" if model.selects_on_valid else "last", **({"replica": str(replica)} if replica else {})}
     oof = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
     oof[[f"last_epoch_{c}" for c in classes]] = model.last_valid_proba()
     oof.insert(0, "row", va_idx)
@@ -323,21 +328,28 @@ def train_classic_fold(settings: dict, paths: ClassicPaths, fold: int, target_co
     }
 
 
-def predict_classic_fold(settings: dict, paths: ClassicPredictPaths, fold: int, threads: int = 1) -> dict:
+def predict_classic_fold(settings: dict, paths: ClassicPredictPaths, fold: int, threads: int = 1,
+                         replica: int = 0) -> dict:
     """Predict the test cache with one fold's fitted state and write ``id, prob_<class>...``."""
     t0 = time.perf_counter()
-    classes = load_classes(paths.classes)
     model = ClassicModel.load(paths.weights, settings, threads)
-    test_data = open_cache(paths.test_cache)
-    probs = model.predict_proba(test_data)
-    ids = pd.read_parquet(paths.test_table, columns=["id"])["id"]
-    if len(ids) != len(probs):
-        raise ValueError(f"{paths.test_cache} has {len(probs)} rows but the test table has {len(ids)}")
-    test = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
-    test.insert(0, "id", ids.to_numpy())
     meta = {"folds_sha256": sha256_file(paths.folds), "config_sha256": sha256_json(settings),
-            "model": settings["model"], "fold": str(fold)}
-    write_parquet(test, paths.test, meta)
+            "model": settings["model"], "fold": str(fold), **({"replica": str(replica)} if replica else {})}
+    test = write_test_predictions(model, paths.classes, paths.test_cache, paths.test_table, paths.test, meta)
     seconds = time.perf_counter() - t0
     log.info("predicted %d test rows with %s fold %d in %.1fs", len(test), settings["model"], fold, seconds)
     return {"rows": len(test), "seconds": seconds, "device": "cpu"}
+
+
+def write_test_predictions(model: ClassicModel, classes_path: str, test_cache: str, test_table: str, out: str,
+                           meta: dict) -> pd.DataFrame:
+    """A fitted model's test probabilities as ``id, prob_<class>...`` (test-table order), written to ``out``."""
+    classes = load_classes(classes_path)
+    probs = model.predict_proba(open_cache(test_cache))
+    ids = pd.read_parquet(test_table, columns=["id"])["id"]
+    if len(ids) != len(probs):
+        raise ValueError(f"{test_cache} has {len(probs)} rows but the test table has {len(ids)}")
+    test = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
+    test.insert(0, "id", ids.to_numpy())
+    write_parquet(test, out, meta)
+    return test

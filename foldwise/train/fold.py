@@ -142,8 +142,9 @@ class FoldTrainer:
     """
 
     def __init__(self, cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1,
-                 code_version: str = ""):
+                 code_version: str = "", replica: int = 0):
         self.cfg, self.paths, self.fold, self.target_col = cfg, paths, fold, target_col
+        self.replica = replica  # models.<name>.seeds: seed s > 0 adds s to the seed's derivation
         self.threads, self.code_version = threads, code_version
         self.t_start = time.perf_counter()
         self.state = TrainState()
@@ -194,7 +195,7 @@ class FoldTrainer:
         data = open_cache(paths.train_cache)
         if len(data) != len(table):
             raise ValueError(f"{paths.train_cache} has {len(data)} rows but the table has {len(table)}")
-        seed = derive_seed(cfg.seed, cfg.model, fold)
+        seed = derive_seed(cfg.seed, cfg.model, fold, *([self.replica] if self.replica else []))
         groups = table["group"].to_numpy() if "group" in table else None
         # The rows that pick the epoch: the validation rows, or (inner) a slice of the training rows.
         tr_idx, sel_idx = selection_rows(cfg.select_epoch, y, tr_idx, va_idx, cfg.inner_fraction, seed, groups)
@@ -378,12 +379,13 @@ class FoldTrainer:
 
 def train_fold(
     cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1, code_version: str = "",
-    on_epoch: Callable[[dict], None] | None = None,
+    on_epoch: Callable[[dict], None] | None = None, replica: int = 0,
 ) -> dict:
     """Train ``cfg`` on one fold and write its predictions (:class:`FoldTrainer`'s phases in order).
 
     Args:
         cfg, paths, fold, target_col, threads, code_version: as :class:`FoldTrainer`.
+        replica: the seed index (``models.<name>.seeds``); 0 is the single run's seed.
         on_epoch: called after each epoch's log line with that epoch's history row plus
             ``epochs``, ``metric``, ``improved``, ``best_epoch`` and ``best_score`` (live
             progress, experiment tracking); it must not change anything the job computes.
@@ -392,7 +394,7 @@ def train_fold(
         A summary dict: best epoch, best score, epochs run, seconds, samples/s, pseudo-labelled rows,
         which weights (raw or EMA) were kept.
     """
-    trainer = FoldTrainer(cfg, paths, fold, target_col, threads, code_version)
+    trainer = FoldTrainer(cfg, paths, fold, target_col, threads, code_version, replica)
     return trainer.set_up().run_epochs(on_epoch).finish()
 
 
