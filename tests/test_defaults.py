@@ -41,6 +41,7 @@ RESOLVED = {
     ("TrainConfig", "loss"): "the schema's `auto` is resolved by the task before the dataclass is built",
     ("TrainConfig", "metric"): "the schema's `auto` is resolved by the task before the dataclass is built",
     ("DataConfig", "dir"): "required: the schema's default is the demo's folder",
+    ("TrainConfig", "pretrained_sha256"): "not a user key: the weights' hash, added when the DAG is planned",
 }
 
 
