@@ -29,7 +29,8 @@ def series(name, ids):
     channels = [c for c in long.columns if c not in ("id", "step")]
     long = long.set_index("id").loc[ids]
     n, t = len(ids), len(long) // len(ids)
-    return long.sort_values(["id", "step"], kind="stable")[channels].to_numpy().reshape(n, t, -1).transpose(0, 2, 1)
+    values = long.sort_values(["id", "step"], kind="stable")[channels].to_numpy(dtype=np.float64, copy=True)
+    return np.ascontiguousarray(values.reshape(n, t, -1).transpose(0, 2, 1))
 
 
 def softmax(z):
