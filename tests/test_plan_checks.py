@@ -534,10 +534,10 @@ def test_snakemake_plan_lists_every_problem(code, digits_dir, tmp_path):
     lines = [line.strip() for line in out.splitlines() if line.strip().startswith("- config key")]
     assert lines == [
         "- config key 'models.res': unknown key 'epochz' (did you mean 'epochs'?); valid keys: augment, backbone, "
-        "batch_size, class_weights, compile, ema, epochs, family, freeze, head, img_size, inner_fraction, "
-        "label_smoothing, lightgbm, logistic, loss, lr, minirocket, mix, model_kwargs, multirocket, oversample, "
-        "patience, predict_batch_size, pretrained, pseudo, refit, seeds, select_epoch, teacher, tta, tta_roll, tta_shift, "
-        "warmup_epochs, weight_decay",
+        "batch_size, class_weights, compile, ema, epochs, family, freeze, head, hydra, img_size, inner_fraction, "
+        "label_smoothing, lightgbm, logistic, loss, lr, minirocket, mix, model_kwargs, multirocket, multirocket_hydra, "
+        "oversample, patience, predict_batch_size, pretrained, pseudo, quant, refit, seeds, select_epoch, teacher, "
+        "tta, tta_roll, tta_shift, warmup_epochs, weight_decay",
         "- config key 'models.res.backbone': unknown backbone 'resnet10x' (did you mean 'resnet10t', 'resnet101' or "
         "'resnet101s'?)",
         "- config key 'ensembles.e.members': 'ress' is not a model or an ensemble (did you mean 'res'?); names: res, e",
