@@ -10,7 +10,7 @@ submission, leaderboard, report figures) and the plain script
 ``solution.csv``. Prints, per competition, held-back accuracy and wall time of
 both sides and their ratio; the raw rows go to ``benchmarks/versus_script.json``.
 
-The competitions (real data, never OSULeaf or Fashion-MNIST):
+The competitions (real data, none of the data sets held back for review):
 - images: scikit-learn's digits, split 70/30 by source image, each source drawn
   again with a random affine warp and noise at 28² until there are 6,000
   training and 2,000 test PNGs (test images come only from held-back sources);
