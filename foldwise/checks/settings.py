@@ -6,29 +6,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from foldwise.checks.base import AN_KIND, Problem, problem, Context, _did_you_mean
+from foldwise.kinds import KINDS
 
 AUGMENT_SHARED = ("noise", "scale")
-# Settings only one data kind reads: set for the other kind they would be silently ignored.
-KIND_ONLY = {
-    "images": {
-        "data": ("train_images", "test_images", "channels"),
-        "augment": ("hflip", "vflip", "shift", "rotate", "cutout", "blur", "blur_sigma", "jpeg", "jpeg_quality",
-                    "brightness", "contrast"),
-        "model": (),
-    },
-    "timeseries": {
-        "data": ("train_series", "test_series", "step_col", "series_channels", "series_length", "derived_channels"),
-        "augment": ("roll",),
-        "model": (),
-    },
-    "tabular": {"data": ("feature_cols", "categorical_cols"), "augment": (), "model": ()},
-    "video": {  # frames are augmented as images, the same for every frame of a clip
-        "data": ("train_videos", "test_videos", "frames", "channels"),
-        "augment": ("hflip", "vflip", "shift", "rotate", "cutout", "blur", "blur_sigma", "jpeg", "jpeg_quality",
-                    "brightness", "contrast"),
-        "model": (),
-    },
-}
+# Settings only one data kind reads (foldwise.kinds): set for another kind they would be silently ignored.
+KIND_ONLY = {name: {"data": kind.data_keys, "augment": kind.augment, "model": ()} for name, kind in KINDS.items()}
 
 
 def _ensemble_weights(ctx: Context) -> Iterator[Problem]:

@@ -11,12 +11,11 @@ named after it (``models.<name>.multirocket: {...}``); the schema validates them
 
 from __future__ import annotations
 
-import ast
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from foldwise.runtime.provenance import PACKAGE_DIR, module_closure
+from foldwise.kinds import get_kind, net_kinds
+from foldwise.runtime import provenance
 
 TORCH = "torch"
 
@@ -56,7 +55,6 @@ FEATURES: dict[str, tuple[str, tuple[str, ...]]] = {
 OWN_FEATURES = ("hydra", "multirocket_hydra", "quant")
 # Feature transforms whose module scales their outputs its own way for a linear head (``create_scaler``).
 SELF_SCALED = ("hydra", "multirocket_hydra")
-AUTO_FEATURES = {"timeseries": "summary", "images": "pixels", "tabular": "columns"}
 
 FAMILIES: dict[str, Family] = {
     "minirocket": Family(kinds=("timeseries",), head="foldwise.classic.linear", features="minirocket"),
@@ -69,7 +67,7 @@ FAMILIES: dict[str, Family] = {
 }
 FAMILY_NAMES = (TORCH, *FAMILIES)
 
-TORCH_KINDS = ("images", "timeseries", "video")  # the data kinds nets read
+TORCH_KINDS = net_kinds()  # the data kinds nets read (foldwise.kinds)
 # Model keys only the nets read; a classic model setting one is refused by foldwise.checks.
 TORCH_KEYS = (
     "backbone", "pretrained", "model_kwargs", "epochs", "batch_size", "lr", "weight_decay", "warmup_epochs",
@@ -104,7 +102,7 @@ def features_of(model: dict, kind: str) -> str | None:
     if fixed:
         return fixed
     chosen = (model.get(family) or {}).get("features", "auto")
-    return AUTO_FEATURES.get(kind, "summary") if chosen == "auto" else chosen
+    return (get_kind(kind).auto_features or "summary") if chosen == "auto" else chosen
 
 
 def family_modules(model: dict, kind: str) -> list[str]:
@@ -128,31 +126,11 @@ def script(rule: str, model: dict) -> str:
     return f"{rule}_classic" if is_classic(model) else rule
 
 
-def _module_file(name: str) -> Path:
-    parts = name.split(".")[1:]
-    path = PACKAGE_DIR.joinpath(*parts)
-    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
-
-
 def code_version(script_path: str | Path, model: dict, kind: str) -> str:
     """SHA-256 over the syntax trees of the code one (model, fold) job runs.
 
-    The script's import closure (as :func:`foldwise.runtime.provenance.code_version`),
-    plus, for a classic model, the closure of its feature and head modules, which
-    :mod:`foldwise.classic.fit` imports by name: editing the ROCKET module re-runs
-    the ROCKET models and no other.
+    The script's import closure plus, for a classic model, the closure of its feature
+    and head modules, which :mod:`foldwise.classic.fit` imports by name: editing the
+    ROCKET module re-runs the ROCKET models and no other.
     """
-    files = set(module_closure(script_path))
-    for name in family_modules(model, kind):
-        path = _module_file(name)
-        files.update([path, *module_closure(path)])
-        parent = path.parent
-        while parent != PACKAGE_DIR.parent and (parent / "__init__.py").is_file():
-            files.add(parent / "__init__.py")
-            parent = parent.parent
-    h = hashlib.sha256()
-    for path in sorted(files):
-        h.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        tree = ast.parse(path.read_text(), filename=str(path))
-        h.update(ast.dump(tree, annotate_fields=False, include_attributes=False).encode())
-    return h.hexdigest()
+    return provenance.code_version(str(script_path), tuple(family_modules(model, kind)))

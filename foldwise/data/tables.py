@@ -25,6 +25,7 @@ import pandas as pd
 
 from foldwise.errors import FoldwiseError
 from foldwise.io import read_csv, write_json, write_parquet
+from foldwise.kinds import get_kind
 from foldwise.tasks import LABEL_SEP
 
 log = logging.getLogger(__name__)
@@ -287,10 +288,9 @@ def _tabular_columns(dcfg: DataConfig, split: str, table: pd.DataFrame) -> dict:
     return {}  # the features are the table's own columns: the cache (foldwise.data.tabular) reads them
 
 
-# data.kind -> check that each row's inputs exist (cheap: no decoding) and the columns the cache reads
-INPUT_COLUMNS = {
-    "images": _image_columns, "timeseries": _series_columns, "tabular": _tabular_columns, "video": _video_columns,
-}
+def _input_columns(dcfg: DataConfig):
+    """The data kind's check that each row's inputs exist (cheap: no decoding) and the columns the cache reads."""
+    return get_kind(dcfg.kind).load("columns")  # foldwise.kinds: one of the functions above
 
 
 def build_train_table(dcfg: DataConfig, task: str = "multiclass") -> tuple[pd.DataFrame, list[str]]:
@@ -317,7 +317,7 @@ def build_train_table(dcfg: DataConfig, task: str = "multiclass") -> tuple[pd.Da
         if groups.isna().any():
             raise FoldwiseError(f"{path}: empty group in column '{dcfg.group_col}' at line(s) {_lines(groups.isna())}")
         out["group"] = groups
-    for name, values in INPUT_COLUMNS[dcfg.kind](dcfg, "train", train).items():
+    for name, values in _input_columns(dcfg)(dcfg, "train", train).items():
         out[name] = values
     return out, classes
 
@@ -331,7 +331,7 @@ def build_test_table(dcfg: DataConfig) -> pd.DataFrame:
     """
     test, _ = split_table(dcfg, "test")
     out = pd.DataFrame({"row": np.arange(len(test)), "id": test[dcfg.id_col]})
-    for name, values in INPUT_COLUMNS[dcfg.kind](dcfg, "test", test).items():
+    for name, values in _input_columns(dcfg)(dcfg, "test", test).items():
         out[name] = values
     return out
 

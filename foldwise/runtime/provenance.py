@@ -67,40 +67,46 @@ def _parse(path: Path) -> ast.AST:
     return ast.parse(path.read_text(), filename=str(path))
 
 
-def module_closure(script: str | Path) -> list[Path]:
+def module_closure(script: str | Path, modules: tuple[str, ...] = ()) -> list[Path]:
     """Package files a script imports, transitively, including ``foldwise/__init__.py``.
 
     Args:
         script: a Python file (e.g. ``workflow_scripts/train.py``).
+        modules: dotted names of ``foldwise`` modules the script imports by name at run time
+            (a classic family's feature and head modules), followed like static imports.
 
     Returns:
         Sorted paths of the ``foldwise`` modules it depends on.
     """
     seen: set[Path] = set()
     todo = [_parse(Path(script))]
+
+    def visit(name: str) -> None:
+        if name == PLUMBING or name.startswith(PLUMBING + "."):
+            return
+        for mod in (".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 2)):
+            path = _module_file(mod)
+            if path is not None and path not in seen:
+                seen.add(path)
+                todo.append(_parse(path))
+
+    for name in modules:
+        visit(name)
     while todo:
-        tree = todo.pop()
-        for name in _imported_modules(tree):
-            if name == PLUMBING or name.startswith(PLUMBING + "."):
-                continue
-            parents = [".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 2)]
-            for mod in parents:
-                path = _module_file(mod)
-                if path is not None and path not in seen:
-                    seen.add(path)
-                    todo.append(_parse(path))
+        for name in _imported_modules(todo.pop()):
+            visit(name)
     return sorted(seen)
 
 
 @lru_cache(maxsize=None)
-def code_version(script: str | Path) -> str:
-    """SHA-256 over the syntax trees of the package modules ``script`` imports.
+def code_version(script: str | Path, modules: tuple[str, ...] = ()) -> str:
+    """SHA-256 over the syntax trees of the package modules ``script`` imports (and ``modules``'s closure).
 
     Changes to comments or formatting leave it unchanged; any change in code or
     docstrings changes it.
     """
     h = hashlib.sha256()
-    for path in module_closure(script):
+    for path in module_closure(script, modules):
         h.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         h.update(ast.dump(_parse(path), annotate_fields=False, include_attributes=False).encode())
     return h.hexdigest()

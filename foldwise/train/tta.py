@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
+from foldwise.kinds import KINDS
+
 # torch is imported where a view runs: the plan-time checks read the view names without it.
-IMAGE_VIEWS = ("hflip", "vflip", "shift")
-SERIES_VIEWS = ("roll",)
-VIEWS_BY_KIND = {"images": IMAGE_VIEWS, "timeseries": SERIES_VIEWS, "video": IMAGE_VIEWS}  # video: every frame alike
+VIEWS_BY_KIND = {name: kind.tta_views for name, kind in KINDS.items() if kind.tta_views}  # foldwise.kinds
 
 
 class View(NamedTuple):
