@@ -1,4 +1,5 @@
 import copy
+import re
 
 import pytest
 import yaml
@@ -70,12 +71,130 @@ def test_bad_config_names_the_key(cfg, message):
         validate(copy.deepcopy(cfg))
 
 
-def test_readme_config_reference_is_current():
-    from foldwise.config import schema_reference
+def test_config_doc_is_current():
+    from foldwise.config import config_doc
 
+    doc = (REPO / "docs" / "config.md").read_text()
+    assert doc == config_doc(), "run: python -m foldwise.config --write-docs"
+
+
+def test_readme_points_at_the_config_doc_and_holds_no_copy_of_it():
     readme = (REPO / "README.md").read_text()
-    block = readme.split("<!-- config-reference:start -->")[1].split("<!-- config-reference:end -->")[0]
-    assert block.strip() == schema_reference().strip(), "run: python -m foldwise.config and paste into README.md"
+    assert "config-reference:start" not in readme
+    assert "](docs/config.md)" in readme
+
+
+def test_every_schema_key_lands_in_exactly_one_group():
+    from foldwise.checks.settings import KIND_ONLY
+    from foldwise.classic.families import FAMILIES, FAMILY_NAMES, SHARED_KEYS, TORCH_KEYS
+    from foldwise.config import _reference_rows, reference_groups
+
+    schema = load_schema()
+    rows = [row for _, row in _reference_rows(schema)]
+    grouped = [(title, row) for title, _, group_rows in reference_groups(schema) for row in group_rows]
+    assert sorted(row for _, row in grouped) == sorted(rows)  # none lost, none twice
+    assert len(rows) == len(set(rows))
+    by_key = {row.split("`")[1]: title for title, row in grouped}
+    model = schema["$defs"]["model"]["properties"]
+    assert tuple(model["family"]["enum"]) == FAMILY_NAMES
+    for family in FAMILIES:
+        assert by_key[f"models.<name>.{family}"] == f"Classic family: {family}"
+    for key in TORCH_KEYS:
+        assert by_key[f"models.<name>.{key}"].startswith("Nets"), key
+    # what lands in "Every model" is what every family reads: the shared keys and the DAG levers
+    every = {key.split(".")[2] for key, title in by_key.items() if title == "Every model" and key != "models"}
+    assert every == {*SHARED_KEYS, "seeds", "refit"}, "a new model key: add it to TORCH_KEYS if only nets read it"
+    # a description that starts with a data kind ("timeseries: ...") lands in a group of that kind
+    descriptions = {row.split("`")[1]: row.rsplit(" | ", 1)[0].split(" | ")[-1] for row in rows}
+    for key, text in (pair for pair in descriptions.items() if pair[0].startswith(("data.", "models.<name>.augment."))):
+        kind = text.split(":")[0]
+        if kind in KIND_ONLY:
+            assert kind in by_key[key], f"{key} says '{kind}:' but lands in '{by_key[key]}'"
+
+
+def _headings(text: str) -> list[str]:
+    """The Markdown headings of ``text`` outside code fences, as written."""
+    fenced, found = False, []
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and re.match(r"#{1,6} ", line):
+            found.append(line.split(" ", 1)[1].strip())
+    return found
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's anchors for the headings of ``text``: the slug, then -1, -2, ... for repeats."""
+    from foldwise.config import github_slug
+
+    seen: dict[str, int] = {}
+    anchors = set()
+    for heading in _headings(text):
+        slug = github_slug(heading)
+        anchors.add(f"{slug}-{seen[slug]}" if slug in seen else slug)
+        seen[slug] = seen.get(slug, 0) + 1
+    return anchors
+
+
+def _links(text: str) -> list[str]:
+    """Link targets outside code fences and inline code."""
+    out, fenced = [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            out += re.findall(r"\]\(([^)\s]+)\)", re.sub(r"`[^`]*`", "", line))
+    return out
+
+
+def test_github_slug():
+    from foldwise.config import github_slug
+
+    assert github_slug("Starting from a folder: `foldwise init`") == "starting-from-a-folder-foldwise-init"
+    assert github_slug("Video demo (`make demo-video`, issue 13)") == "video-demo-make-demo-video-issue-13"
+    assert github_slug("Classic family: multirocket_hydra") == "classic-family-multirocket_hydra"
+    assert _anchors("# a\n```\n# not a heading\n```\n## a\n") == {"a", "a-1"}
+
+
+@pytest.mark.parametrize("name", ["README.md", "docs/config.md"])
+def test_markdown_anchor_links_resolve(name):
+    path = REPO / name
+    missing = []
+    for link in _links(path.read_text()):
+        if "://" in link or link.startswith("mailto:"):
+            continue
+        target, _, anchor = link.partition("#")
+        file = (path.parent / target).resolve() if target else path
+        assert file.exists(), f"{name}: link to a missing file: {link}"
+        if anchor and file.suffix == ".md" and anchor not in _anchors(file.read_text()):
+            missing.append(link)
+    assert not missing, f"{name}: links to no heading: {missing}"
+
+
+def test_readme_contents_list_every_section():
+    readme = (REPO / "README.md").read_text()
+    contents = readme.split("## Contents\n", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"\]\(#([^)]+)\)", contents)
+    from foldwise.config import github_slug
+
+    sections = [github_slug(h) for h in _headings(readme)[1:] if h not in ("Contents", "The two commands")]
+    assert listed == sections, "update the README's Contents list"
+
+
+def test_readme_first_screen_shows_the_commands_then_the_contents():
+    readme = (REPO / "README.md").read_text()
+    first_screen = "\n".join(readme.splitlines()[:30])
+    for command in ("make demo", "make test", "foldwise init my-comp/ && snakemake --cores all --resources gpu=1"):
+        assert command in first_screen, command
+    assert readme.index("foldwise init my-comp/ &&") < readme.index("## Contents")
+
+
+def test_readme_minimal_config_is_valid():
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("### Config reference\n", 1)[1].split("\n### ", 1)[0]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    cfg = validate(yaml.safe_load(block))
+    assert cfg["data"]["dir"] == "my-comp"
 
 
 SHIPPED = sorted(REPO.glob("configs/*.yaml")) + [REPO / "config.yaml"]

@@ -56,8 +56,8 @@ def render(inf: Inference, plan: Plan, command: str) -> str:
     n = inf.notes
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"# Written by `{command}` on {stamp}, from the files of {inf.dir_text}.",
-           "# Every key is described, with its default, in foldwise/schemas/config.schema.yaml and in the",
-           "# README's config reference. Run it with: snakemake --cores all --resources gpu=1 --configfile <this file>",
+           "# Every key is described, with its default, in foldwise/schemas/config.schema.yaml and, grouped by",
+           "# what it applies to, in docs/config.md. Run it with: snakemake --cores all --resources gpu=1 --configfile <this file>",
            "#", *(f"# {h}" for h in plan.header)]
     if n.todo:
         out += ["#", "# TO SET (the folder does not decide these):", *(f"#   {k}: {why}" for k, why in n.todo)]
