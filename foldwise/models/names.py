@@ -1,7 +1,7 @@
 """Backbone names by the data kind they read, listed in ``names.txt`` so that plans need not import timm.
 
 ``python -m foldwise.models.names`` rewrites the list from the installed timm and
-the project's own families (:data:`foldwise.models.sequence.SEQUENCE_MODELS`);
+the project's own nets (those registered in :mod:`foldwise.models.registry`);
 ``tests/test_plan_checks.py`` fails when it is out of date. Nothing here imports
 torch or timm at import time.
 """
@@ -12,6 +12,7 @@ import functools
 from pathlib import Path
 
 NAMES_PATH = Path(__file__).parent / "names.txt"
+# Plan-time copies of facts of registered video nets (tests/test_registry.py keeps them equal):
 FRAME_NETS = ("frame_mean", "frame_tconv", "frame_tshift")  # video nets of a timm 2D encoder
 FRAME_ENCODER = "resnet18"  # their default model_kwargs.encoder
 
@@ -42,16 +43,20 @@ def backbone_kind(backbone: str, names: dict[str, frozenset[str]]) -> str | None
 
 
 def registry() -> dict[str, list[str]]:
-    """Every backbone name ``create_model`` accepts, by data kind (imports timm and torch: not for plan time)."""
+    """Every backbone name ``create_model`` accepts, by data kind (imports timm and torch: not for plan time).
+
+    foldwise's own nets by the kind they registered for (:mod:`foldwise.models.registry`);
+    ``images``: timm's models (deprecated names too) less those.
+    """
     import timm
     from timm.models import _registry
 
-    from foldwise.models.sequence import SEQUENCE_MODELS
-    from foldwise.models.video import VIDEO_MODELS
+    from foldwise.models import _builtin  # noqa: F401  (registers foldwise's own nets)
+    from foldwise.models.registry import KINDS, list_models
 
     timm_names = set(timm.list_models()) | set(getattr(_registry, "_deprecated_models", {}))
-    own = set(SEQUENCE_MODELS) | set(VIDEO_MODELS)
-    return {"images": sorted(timm_names - own), "timeseries": sorted(SEQUENCE_MODELS), "video": sorted(VIDEO_MODELS)}
+    own = {kind: sorted(list_models(kind)) for kind in KINDS}
+    return {"images": sorted(timm_names - set(list_models())), **own}
 
 
 def render(names: dict[str, list[str]], timm_version: str) -> str:

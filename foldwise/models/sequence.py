@@ -1,4 +1,4 @@
-"""1-D convolutional classifiers for sensor time series.
+"""1-D convolutional classifiers for sensor time series, registered as ``timeseries`` nets.
 
 Shape:
     input ``(N, C, T)`` (channels first, as Conv1d expects); output ``(N, num_classes)`` logits.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
+
+from foldwise.models.registry import model_family, register_model
 
 
 def _head(width: int, num_classes: int, drop_rate: float) -> nn.Sequential:
@@ -35,6 +37,7 @@ class _ResBlock(nn.Module):
         return self.act(self.body(x) + self.skip(x))
 
 
+@register_model("resnet1d", kind="timeseries")
 class ResNet1D(nn.Module):
     """The residual network baseline for time-series classification (Wang et al., 2017).
 
@@ -74,6 +77,7 @@ class _Inception(nn.Module):
         return self.act(self.bn(torch.cat([conv(z) for conv in self.convs] + [self.pool(x)], 1)))
 
 
+@register_model("inception_time", kind="timeseries")
 class InceptionTime(nn.Module):
     """One InceptionTime network (Ismail Fawaz et al., 2020): inception modules with residual shortcuts.
 
@@ -107,4 +111,4 @@ class InceptionTime(nn.Module):
         return self.head(x)
 
 
-SEQUENCE_MODELS = {"resnet1d": ResNet1D, "inception_time": InceptionTime}
+SEQUENCE_MODELS = model_family("timeseries")  # name -> class: the registry's own dict (tests add to it)

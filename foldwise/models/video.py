@@ -6,11 +6,13 @@ Every net here reads a clip as ``(N, C, T, H, W)`` float and returns
 (``clip_frames``, ``temporal_jitter``, normalisation) and averages the logits
 over ``tta_offsets`` temporal windows at prediction time.
 
-Families (``backbone`` names):
+Families (``backbone`` names, each registered as a ``video`` net of
+:mod:`foldwise.models.registry` by the builder of the same name at the end of this module):
     ``frame_mean``: a timm 2D ``encoder`` applied to every frame, features averaged
     over time (the per-frame baseline: it cannot see motion).
     ``frame_tconv``: the same with a temporal 1D convolution over the frame
     features before pooling (cheap motion).
+    ``frame_tshift``: the same with a temporal shift inside the encoder (TSM).
     ``r3d_18``, ``r2plus1d_18``, ``mc3_18``: torchvision's video ResNets, with a
     ``width`` (64 = torchvision's, whose weights files load).
     ``slowfast``: two pathways (see :class:`SlowFast`).
@@ -20,6 +22,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
+
+from foldwise.models.names import FRAME_ENCODER
+from foldwise.models.registry import check_timm_name, model_entrypoint, model_family, register_model
+from foldwise.models.state_dict import load_pretrained
 
 KINETICS_MEAN, KINETICS_STD = (0.43216, 0.394666, 0.37645), (0.22803, 0.22145, 0.216989)
 
@@ -96,9 +102,7 @@ class FrameNet(nn.Module):
         super().__init__()
         import timm
 
-        from foldwise.models.factory import _check_name
-
-        _check_name(encoder)
+        check_timm_name(encoder, "encoder")
         self.encoder = timm.create_model(encoder, pretrained=False, num_classes=0, in_chans=in_chans,
                                          global_pool="" if spatial_pool > 1 else "avg", **encoder_kwargs)
         dim, self._t = self.encoder.num_features, 1
@@ -211,7 +215,6 @@ class SlowFast(nn.Module):
         return self.head(torch.cat([s.mean((2, 3, 4)), f.mean((2, 3, 4))], 1))
 
 
-VIDEO_MODELS = ("frame_mean", "frame_tconv", "frame_tshift", "r3d_18", "r2plus1d_18", "mc3_18", "slowfast")
 CLIP_KEYS = ("clip_frames", "temporal_jitter", "tta_offsets")
 
 
@@ -231,25 +234,77 @@ def create_video_model(backbone: str, num_classes: int, in_chans: int = 3, pretr
     Raises:
         KeyError: an unknown name, listing the valid ones.
     """
-    from foldwise.models.factory import _load_pretrained
-    from foldwise.models.names import FRAME_ENCODER, FRAME_NETS
+    return model_entrypoint(backbone, kind="video")(num_classes, in_chans, pretrained, **kwargs)
 
-    clip = {k: kwargs.pop(k) for k in CLIP_KEYS if k in kwargs}
-    mean, std = (0.5,) * 3, (0.5,) * 3
-    if backbone in FRAME_NETS:
-        kwargs.setdefault("encoder", FRAME_ENCODER)
-        temporal = {"frame_mean": "mean", "frame_tconv": "conv", "frame_tshift": "shift"}[backbone]
-        net = FrameNet(in_chans=in_chans, num_classes=num_classes, temporal=temporal, **kwargs)
-        cfg = net.encoder.pretrained_cfg or {}
-        mean, std = cfg.get("mean", mean), cfg.get("std", std)
-        target = net.encoder
-    elif backbone in ("r3d_18", "r2plus1d_18", "mc3_18"):
-        net = target = _video_resnet(backbone, in_chans, num_classes, **kwargs)
-        mean, std = KINETICS_MEAN, KINETICS_STD
-    elif backbone == "slowfast":
-        net = target = SlowFast(in_chans, num_classes, **kwargs)
-    else:
-        raise KeyError(f"unknown video backbone '{backbone}'; valid: {', '.join(VIDEO_MODELS)}")
+
+def _clip_model(net: nn.Module, target: nn.Module, in_chans: int, pretrained: bool | str, clip: dict,
+                mean=(0.5,) * 3, std=(0.5,) * 3) -> ClipModel:
+    """``net`` in a :class:`ClipModel`, the weights file (if any) loaded into ``target`` (``net`` or its encoder)."""
     if pretrained:
-        _load_pretrained(target, pretrained, in_chans)
+        load_pretrained(target, pretrained, in_chans)
     return ClipModel(net, mean=mean, std=std, **clip)
+
+
+def _frame_model(temporal: str, num_classes: int, in_chans: int, pretrained: bool | str, kwargs: dict) -> ClipModel:
+    clip = {k: kwargs.pop(k) for k in CLIP_KEYS if k in kwargs}
+    kwargs.setdefault("encoder", FRAME_ENCODER)
+    net = FrameNet(in_chans=in_chans, num_classes=num_classes, temporal=temporal, **kwargs)
+    cfg = net.encoder.pretrained_cfg or {}
+    return _clip_model(net, net.encoder, in_chans, pretrained, clip, cfg.get("mean", (0.5,) * 3),
+                       cfg.get("std", (0.5,) * 3))
+
+
+def _resnet_model(arch: str, num_classes: int, in_chans: int, pretrained: bool | str, kwargs: dict) -> ClipModel:
+    clip = {k: kwargs.pop(k) for k in CLIP_KEYS if k in kwargs}
+    net = _video_resnet(arch, in_chans, num_classes, **kwargs)
+    return _clip_model(net, net, in_chans, pretrained, clip, KINETICS_MEAN, KINETICS_STD)
+
+
+# ----- the registered builders: (num_classes, in_chans, pretrained, **kwargs) -> ClipModel --------------------
+
+
+@register_model(kind="video")
+def frame_mean(num_classes: int, in_chans: int = 3, pretrained: bool | str = False, **kwargs) -> ClipModel:
+    """:class:`FrameNet`, ``temporal="mean"``: the per-frame baseline (blind to motion)."""
+    return _frame_model("mean", num_classes, in_chans, pretrained, kwargs)
+
+
+@register_model(kind="video")
+def frame_tconv(num_classes: int, in_chans: int = 3, pretrained: bool | str = False, **kwargs) -> ClipModel:
+    """:class:`FrameNet`, ``temporal="conv"``: temporal convolutions over the frame features."""
+    return _frame_model("conv", num_classes, in_chans, pretrained, kwargs)
+
+
+@register_model(kind="video")
+def frame_tshift(num_classes: int, in_chans: int = 3, pretrained: bool | str = False, **kwargs) -> ClipModel:
+    """:class:`FrameNet`, ``temporal="shift"``: temporal shift inside the encoder (TSM)."""
+    return _frame_model("shift", num_classes, in_chans, pretrained, kwargs)
+
+
+@register_model(kind="video")
+def r3d_18(num_classes: int, in_chans: int = 3, pretrained: bool | str = False, **kwargs) -> ClipModel:
+    """torchvision's R3D-18 (3D convolutions in every stage) at ``width``."""
+    return _resnet_model("r3d_18", num_classes, in_chans, pretrained, kwargs)
+
+
+@register_model(kind="video")
+def r2plus1d_18(num_classes: int, in_chans: int = 3, pretrained: bool | str = False, **kwargs) -> ClipModel:
+    """torchvision's R(2+1)D-18 (each 3D convolution split into a spatial and a temporal one) at ``width``."""
+    return _resnet_model("r2plus1d_18", num_classes, in_chans, pretrained, kwargs)
+
+
+@register_model(kind="video")
+def mc3_18(num_classes: int, in_chans: int = 3, pretrained: bool | str = False, **kwargs) -> ClipModel:
+    """torchvision's MC3-18 (3D convolutions in the stem and first stage only) at ``width``."""
+    return _resnet_model("mc3_18", num_classes, in_chans, pretrained, kwargs)
+
+
+@register_model(kind="video")
+def slowfast(num_classes: int, in_chans: int = 3, pretrained: bool | str = False, **kwargs) -> ClipModel:
+    """:class:`SlowFast`; a weights file is this class's own."""
+    clip = {k: kwargs.pop(k) for k in CLIP_KEYS if k in kwargs}
+    net = SlowFast(in_chans, num_classes, **kwargs)
+    return _clip_model(net, net, in_chans, pretrained, clip)
+
+
+VIDEO_MODELS = tuple(model_family("video"))  # the registered names, in the order above

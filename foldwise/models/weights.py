@@ -28,7 +28,8 @@ from foldwise.errors import FoldwiseError
 from foldwise.models.names import FRAME_ENCODER, FRAME_NETS, backbone_names
 
 WEIGHTS_DIR = "results/weights"
-# torchvision's video ResNets: the weights enum of each (``DEFAULT`` is Kinetics-400)
+# torchvision's video ResNets: the weights enum of each (``DEFAULT`` is Kinetics-400). A plan-time copy of
+# names registered in foldwise.models.video (tests/test_registry.py keeps them equal).
 VIDEO_WEIGHTS = {"r3d_18": "R3D_18_Weights", "r2plus1d_18": "R2Plus1D_18_Weights", "mc3_18": "MC3_18_Weights"}
 VIDEO_WIDTH = 64  # the only width torchvision's weights fit
 
