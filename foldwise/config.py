@@ -200,9 +200,9 @@ LEVER_KEYS = ("seeds", "refit")  # models.<name> keys of the DAG, read by rules/
 
 def model_levers(config: dict, name: str) -> dict[str, Any]:
     """A model's DAG levers: ``seeds``, ``refit`` and (a pseudo-labelled student) ``pseudo_source``, else None."""
-    model = config["models"][name]
-    source = (model.get("pseudo") or {}).get("source", "fold") if model.get("teacher") else None
-    return {"seeds": int(model.get("seeds", 1)), "refit": model.get("refit", "none"), "pseudo_source": source}
+    model = config["models"][name]  # validated: the schema filled seeds, refit, teacher and pseudo.source
+    source = model["pseudo"]["source"] if model["teacher"] else None
+    return {"seeds": int(model["seeds"]), "refit": model["refit"], "pseudo_source": source}
 
 
 def _reference_rows(schema: dict) -> list[tuple[str, str]]:

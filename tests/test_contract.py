@@ -4,11 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from foldwise.ensemble import run_ensemble
+from foldwise.ensemble import EnsemblePaths, run_ensemble
 from foldwise.errors import FoldwiseError
 from foldwise.folds import make_folds, save_folds
 from foldwise.io import read_parquet_metadata, sha256_file, write_parquet
 from foldwise.oof import gather_model
+
+from .test_honest_cv import ensemble_settings
 
 CLASSES = ["a", "b"]
 
@@ -76,12 +78,14 @@ def test_ensemble_refuses_members_from_different_splits(tmp_path, rng):
     save_folds(other, other_path)
     _gather(tmp_path / "b", *_fold_files(tmp_path / "b", other, sha256_file(other_path), rng), str(other_path), name="m2")
     members = {"m1": tmp_path / "a" / "m1", "m2": tmp_path / "b" / "m2"}
-    settings = {"method": "optimize", "objective": "log_loss", "hill_climb_iters": 10, "weights": None}
+    settings = ensemble_settings(list(members), 0, hill_climb_iters=10)
     out = tmp_path / "ens"
+    paths = EnsemblePaths(str(out / "oof.parquet"), str(out / "oof_nested.parquet"), str(out / "test.parquet"),
+                          str(out / "weights.json"), str(out / "scores.json"))
     with pytest.raises(FoldwiseError, match="different fold splits"):
-        run_ensemble("e", list(members), [str(p / "oof.parquet") for p in members.values()],
-                     [str(p / "test.parquet") for p in members.values()], settings, CLASSES, "label", "accuracy",
-                     str(out / "oof.parquet"), str(out / "test.parquet"), str(out / "weights.json"), str(out / "scores.json"))
+        run_ensemble("e", settings, [str(p / "oof.parquet") for p in members.values()],
+                     [str(p / "test.parquet") for p in members.values()], CLASSES, paths,
+                     target_col="label", metric="accuracy", task="multiclass")
     assert not out.exists()
 
 

@@ -75,3 +75,42 @@ def test_dataclass_defaults_equal_the_schema(path):
         assert f.name in props, f"{name}.{f.name} has a default but no schema key"
         assert default == props[f.name]["default"], (
             f"{name}.{f.name}: dataclass {default!r}, schema {props[f.name]['default']!r}")
+
+
+# ----- ensembles: settings typed once ----------------------------------------------------------------------------
+
+ENSEMBLE = _props(DEFS["ensemble"])
+
+
+def test_ensemble_settings_type_every_schema_key_and_default_none():
+    """EnsembleSettings has a field per ``$defs.ensemble`` key (plus the global seed) and no default of its own:
+    the schema fills each one, and ``from_params`` refuses a dict that was not validated."""
+    from foldwise.ensemble.settings import EnsembleSettings
+
+    fields = dataclasses.fields(EnsembleSettings)
+    assert {f.name for f in fields} == set(ENSEMBLE) | {"seed"}
+    assert [f.name for f in fields if _default(f) is not dataclasses.MISSING] == []
+
+
+# Estimator argument -> ensemble key, where the names differ.
+ESTIMATOR_KEYS = {"learner": "stacker", "params": "stacker_params"}
+
+
+@pytest.mark.parametrize("path", ["foldwise.ensemble.weights.WeightedSoftVoting", "foldwise.ensemble.stacking.Stacker"])
+def test_blender_defaults_equal_the_schema(path):
+    """The blenders keep scikit-learn's shape (every argument has a default); those defaults are the schema's."""
+    import inspect
+
+    module, name = path.rsplit(".", 1)
+    cls = getattr(importlib.import_module(module), name)
+    for arg in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        key = ESTIMATOR_KEYS.get(arg.name, arg.name)
+        if key == "task":
+            expected = _schema_default(("task",))
+        elif key == "seed":
+            continue  # the pipeline always passes the config's seed
+        else:
+            expected = ENSEMBLE[key]["default"]
+        if key == "stacker_params" and arg.default is None:
+            continue  # None: no keyword arguments, the schema's {}
+        assert arg.default == expected, f"{name}({arg.name}=...): {arg.default!r}, schema {expected!r}"

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from foldwise.ensemble import COMBINERS, Stacker, WeightedSoftVoting, get_combiner, load_learner
+from foldwise.ensemble import COMBINERS, EnsembleSettings, Stacker, WeightedSoftVoting, get_combiner, load_learner
+from foldwise.errors import FoldwiseError
 from foldwise.metrics import get_metric
 
 
@@ -344,3 +345,25 @@ def test_blenders_follow_sklearn_conventions(rng):
         assert learned and all(k.endswith("_") for k in learned)
         assert not hasattr(blender, "nested_score_")  # nested only when folds are given
     assert set(COMBINERS) == {"mean", "geometric", "power", "rank"}
+
+
+def test_ensemble_settings_give_back_the_rules_params_and_their_hash():
+    """The rule's params stay Plan.ensemble_params' dict (no run re-runs); the settings built from it in the job
+    give it back key for key and type for type, so the ensemble's config_sha256 is unchanged."""
+    from foldwise.config import validate
+    from foldwise.io import sha256_json
+    from foldwise.workflow.plan import Plan
+
+    cfg = validate({"models": {"m": {"backbone": "resnet10t"}, "n": {"backbone": "resnet10t"}},
+                    "ensembles": {"e": {"combiner": "power"}, "s": {"members": ["e", "m"], "method": "stack"}}})
+    plan = Plan(cfg)
+    for name in ("e", "s"):
+        params = plan.ensemble_params(name)
+        settings = EnsembleSettings.from_params(params)
+        assert settings.as_params() == params and sha256_json(settings.as_params()) == sha256_json(params)
+        assert settings.seed == cfg["seed"] and list(settings.members) == plan.ensemble_members(name)
+    assert type(EnsembleSettings.from_params(plan.ensemble_params("e")).power) is int  # 2 as written: same JSON
+    with pytest.raises(FoldwiseError, match=r"missing \['combiner'\], unknown \['combiners'\]"):
+        params = plan.ensemble_params("e")
+        params["combiners"] = params.pop("combiner")
+        EnsembleSettings.from_params(params)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from foldwise.config import ConfigError, submission_names, validate, wants_best_submission
-from foldwise.ensemble.run import make_blender, run_ensemble
+from foldwise.config import ConfigError, load_schema, submission_names, validate, wants_best_submission
+from foldwise.ensemble import EnsemblePaths, EnsembleSettings, make_blender, run_ensemble
 from foldwise.errors import FoldwiseError
 from foldwise.io import write_json, write_parquet
 from foldwise.leaderboard import build_leaderboard, pick_best
@@ -19,6 +19,12 @@ from foldwise.metrics import get_metric
 from foldwise.oof import fold_scores
 
 CLASSES = ["a", "b", "c"]
+
+
+def ensemble_settings(members: list[str], seed: int = 0, **settings) -> EnsembleSettings:
+    """An ensemble's settings as validation would fill them: the schema's defaults, overridden by ``settings``."""
+    defaults = {k: copy.deepcopy(v["default"]) for k, v in load_schema()["$defs"]["ensemble"]["properties"].items()}
+    return EnsembleSettings.from_params({**defaults, **settings, "members": members, "seed": seed})
 
 
 def _member_files(tmp_path, name, probs, y, folds, sha="f" * 64, test=None):
@@ -48,12 +54,11 @@ def _members(rng, n=400, m=6):
 
 def _ensemble(tmp_path, name, members, files, settings, metric="accuracy"):
     out = tmp_path / name
-    settings = {"objective": "log_loss", "hill_climb_iters": 50, "weights": None, "seed": 0, **settings}
-    weights = run_ensemble(
-        name, members, [f[0] for f in files], [f[1] for f in files], settings, CLASSES, "label", metric,
-        str(out / "oof.parquet"), str(out / "test.parquet"), str(out / "weights.json"), str(out / "scores.json"),
-        out_oof_nested=str(out / "oof_nested.parquet"),
-    )
+    settings = ensemble_settings(members, 0, **{"hill_climb_iters": 50, **settings})
+    paths = EnsemblePaths(**{k: str(out / f"{k}.{'json' if k in ('weights', 'scores') else 'parquet'}")
+                             for k in ("oof", "oof_nested", "test", "weights", "scores")})
+    weights = run_ensemble(name, settings, [f[0] for f in files], [f[1] for f in files], CLASSES, paths,
+                           target_col="label", metric=metric, task="multiclass")
     return weights, json.loads((out / "scores.json").read_text()), out
 
 
@@ -72,8 +77,8 @@ def test_ensemble_files_carry_the_nested_cv_beside_the_in_sample_one(tmp_path, r
     assert len(scores["folds_nested"]) == 4 and scores["honest_by"] == "nested"
     # the nested OOF is really each fold predicted by the blender fitted without it
     probs_all = np.stack([p.astype(np.float32) for p in probs]).astype(np.float64)
-    settings = {"method": method, "objective": "log_loss", "hill_climb_iters": 50, "weights": None}
-    part = make_blender(settings, names).fit(probs_all[:, folds != 2], y[folds != 2])
+    settings = ensemble_settings(names, 0, method=method, hill_climb_iters=50)
+    part = make_blender(settings, "multiclass").fit(probs_all[:, folds != 2], y[folds != 2])
     np.testing.assert_allclose(nested[folds == 2][["prob_a", "prob_b", "prob_c"]], part.predict_proba(probs_all[:, folds == 2]),
                                rtol=1e-5, atol=1e-6)
     assert set(weights["fold_weights"]) == set(names) and all(len(v) == 4 for v in weights["fold_weights"].values())
@@ -122,7 +127,7 @@ def test_an_ensemble_of_ensembles_takes_the_member_ensembles_nested_oof(tmp_path
 
 def test_make_blender_lists_the_methods():
     with pytest.raises(KeyError, match="optimize, hill_climb, equal, given, stack"):
-        make_blender({"method": "blend"}, ["a"])
+        make_blender(ensemble_settings(["a"], 0, method="blend"), "multiclass")
 
 
 # ----- leaderboard and submissions: best ---------------------------------------------------------------------

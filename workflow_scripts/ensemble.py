@@ -10,18 +10,15 @@ if TYPE_CHECKING:
 
 configure_threads(snakemake.threads)  # before numpy loads its BLAS: threads that spin slow a shared machine
 
-from foldwise.ensemble.run import run_ensemble  # noqa: E402
+from foldwise.ensemble import EnsemblePaths, EnsembleSettings, run_ensemble  # noqa: E402
 from foldwise.io import load_classes  # noqa: E402
 
 
 def main() -> None:
     i, o, p = snakemake.input, snakemake.output, snakemake.params
-    run_ensemble(
-        snakemake.wildcards.ensemble, p.settings["members"], list(i.oofs), list(i.tests), p.settings,
-        classes=load_classes(i.classes), target_col=p.target_col, metric=p.metric,
-        out_oof=o.oof, out_test=o.test, out_weights=o.weights, out_scores=o.scores,
-        task=p.task, out_oof_nested=o.oof_nested,
-    )
+    paths = EnsemblePaths(oof=o.oof, oof_nested=o.oof_nested, test=o.test, weights=o.weights, scores=o.scores)
+    run_ensemble(snakemake.wildcards.ensemble, EnsembleSettings.from_params(p.settings), list(i.oofs), list(i.tests),
+                 load_classes(i.classes), paths, target_col=p.target_col, metric=p.metric, task=p.task)
     track_ensemble(snakemake.wildcards.ensemble, p.settings, o.weights, o.scores)  # MLflow, when set up
 
 

@@ -14,8 +14,8 @@ def _pseudo_source(ctx: Context) -> Iterator[Problem]:
     """``pseudo.source: fold`` needs a teacher whose fold-k predictions can be rebuilt without fold k."""
     cfg = ctx.config
     for name, model in cfg["models"].items():
-        teacher = model.get("teacher")
-        if not teacher or teacher not in cfg["ensembles"] or (model.get("pseudo") or {}).get("source") != "fold":
+        teacher = model["teacher"]
+        if not teacher or teacher not in cfg["ensembles"] or model["pseudo"]["source"] != "fold":
             continue
         key, ens = f"models.{name}.pseudo.source", cfg["ensembles"][teacher]
         if ens["method"] not in FOLD_METHODS:
@@ -36,6 +36,6 @@ def _refit(ctx: Context) -> Iterator[Problem]:
     from foldwise.classic.families import is_classic
 
     for name, model in ctx.config["models"].items():
-        if model.get("refit", "none") != "none" and not is_classic(model):
+        if model["refit"] != "none" and not is_classic(model):
             yield problem(f"models.{name}.refit", f"{model['refit']} refits classic families only in this version; "
                                                   "a net (family torch) submits its folds' mean: set refit: none")

@@ -53,7 +53,8 @@ def backbone_problem(backbone: str, kind: str) -> str | None:
 def _backbones(ctx: Context) -> Iterator[Problem]:
     kind = ctx.config["data"]["kind"]
     for name, model in ctx.config["models"].items():
-        if isinstance(model.get("backbone"), str) and kind in TORCH_KINDS:  # tabular: _families refuses nets
+        # backbone has no default: a classic model has none; tabular: _families refuses nets
+        if isinstance(model.get("backbone"), str) and kind in TORCH_KINDS:
             msg = backbone_problem(model["backbone"], kind)
             if msg:
                 yield problem(f"models.{name}.backbone", msg)
@@ -102,6 +103,8 @@ def hub_weights_problem(model: dict, kind: str, results: str = ".") -> str | Non
     if kind not in ("images", "video") or backbone_kind(model["backbone"], backbone_names()[0]) != kind:
         return None if kind in ("images", "video") else (
             f"true: {kind} nets have no hub weights; give the path of a weights file ({', '.join(WEIGHT_SUFFIXES)})")
+    # .get stays: a public helper, also given a bare model spec (tests/test_weights.py); and model_kwargs is
+    # free-form, so an unset width is the video constructor's, VIDEO_WIDTH, not a schema default
     width = (model.get("model_kwargs") or {}).get("width", VIDEO_WIDTH)
     if model["backbone"] in VIDEO_WEIGHTS and width != VIDEO_WIDTH:
         return f"true: torchvision's Kinetics weights fit model_kwargs.width {VIDEO_WIDTH} only, not {width}"
@@ -116,8 +119,8 @@ def hub_weights_problem(model: dict, kind: str, results: str = ".") -> str | Non
 
 def _pretrained(ctx: Context) -> Iterator[Problem]:
     for name, model in ctx.config["models"].items():
-        value, key = model.get("pretrained", False), f"models.{name}.pretrained"
-        if value is True and family_of(model) == TORCH and isinstance(model.get("backbone"), str):
+        value, key = model["pretrained"], f"models.{name}.pretrained"
+        if value is True and family_of(model) == TORCH and isinstance(model.get("backbone"), str):  # none: classic
             msg = hub_weights_problem(model, ctx.config["data"]["kind"])
             if msg:
                 yield problem(key, msg)
@@ -144,9 +147,9 @@ def _metrics_and_losses(ctx: Context) -> Iterator[Problem]:
         if value not in metrics:
             yield problem(key, f"unknown metric '{value}' for task {task.name}; valid: {', '.join(sorted(metrics))}")
     for name, model in cfg["models"].items():
-        if model.get("loss") not in task.losses:
+        if model["loss"] not in task.losses:
             yield problem(f"models.{name}.loss",
-                          f"unknown loss '{model.get('loss')}' for task {task.name}; valid: {', '.join(task.losses)}")
+                          f"unknown loss '{model['loss']}' for task {task.name}; valid: {', '.join(task.losses)}")
 
 
 def _families(ctx: Context) -> Iterator[Problem]:
@@ -172,7 +175,8 @@ def _families(ctx: Context) -> Iterator[Problem]:
                                                 f"set family: {other} or remove them")
         if family == TORCH or kind not in FAMILIES[family].kinds:
             continue
-        hyper = model.get(family) or {}
+        hyper = model[family]  # every family's block is filled (default {}, then its own defaults)
+        # only some families have a features key (lightgbm, logistic); the others read their own: "auto"
         features = hyper.get("features", "auto")
         if features != "auto" and kind not in FEATURES[features][1]:
             valid = ["auto", *(f for f, (_, kinds) in FEATURES.items() if kind in kinds and f not in OWN_FEATURES)]
@@ -180,7 +184,7 @@ def _families(ctx: Context) -> Iterator[Problem]:
                                                       f"but data.kind is {kind}; features for {kind}: "
                                                       f"{', '.join(valid)}")
         spec = FAMILIES[family]
-        if spec.features and not spec.fixed_head and hyper.get("head", "ridge") == "ridge" and \
-                model.get("class_weights") == "balanced":
+        if spec.features and not spec.fixed_head and hyper["head"] == "ridge" and \
+                model["class_weights"] == "balanced":
             yield problem(f"{key}.class_weights", f"balanced is not available with {family}'s ridge head; "
                                                   f"set {key}.{family}.head: logistic")

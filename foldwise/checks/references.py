@@ -91,6 +91,8 @@ def _cycle_problems(edges: dict) -> list[Problem]:
 def _references(ctx: Context) -> list[Problem]:
     # An ensemble without members combines every model: spell them out, so that a cycle through it
     # (a student taught by an ensemble of all models, itself included) is found like any other.
+    # .get stays: this also runs beside schema errors (run_checks' tolerant mode), where an empty `ensembles:`
+    # (null) must not hide the models' reference problems.
     config = dict(ctx.config)
     config["ensembles"] = {
         name: {**ens, "members": list(config["models"]) if ens.get("members") is None else ens["members"]}

@@ -15,9 +15,9 @@ KIND_ONLY = {name: {"data": kind.data_keys, "augment": kind.augment, "model": ()
 
 def _ensemble_weights(ctx: Context) -> Iterator[Problem]:
     for name, ens in ctx.config["ensembles"].items():
-        key, weights = f"ensembles.{name}.weights", ens.get("weights")
-        members = list(ctx.config["models"]) if ens.get("members") is None else list(ens["members"])
-        if ens.get("method") == "given":
+        key, weights = f"ensembles.{name}.weights", ens["weights"]
+        members = list(ctx.config["models"]) if ens["members"] is None else list(ens["members"])
+        if ens["method"] == "given":
             weights = weights or {}
             missing = [m for m in members if m not in weights]
             extra = [m for m in weights if m not in members]
@@ -25,7 +25,7 @@ def _ensemble_weights(ctx: Context) -> Iterator[Problem]:
                 yield problem(key, f"method 'given' needs one non-negative weight per member ({', '.join(members)}) "
                                    f"with a positive sum; missing: {missing or 'none'}, not members: {extra or 'none'}")
         elif weights is not None:
-            yield problem(key, f"used only by method 'given' (the method is '{ens.get('method')}'); "
+            yield problem(key, f"used only by method 'given' (the method is '{ens['method']}'); "
                                "set method: given or remove the weights")
 
 
@@ -85,8 +85,8 @@ def stacker_problem(learner: str, params: dict) -> tuple[str, str] | None:
 
 def _epoch_selection(ctx: Context) -> Iterator[Problem]:
     for name, model in ctx.config["models"].items():
-        select = model.get("select_epoch", "best")
-        if select == "last" and model.get("patience") is not None:
+        select = model["select_epoch"]
+        if select == "last" and model["patience"] is not None:
             yield problem(f"models.{name}.patience",
                           "early stopping watches the validation rows, which select_epoch: last keeps out of "
                           "every choice; use select_epoch: inner (early stopping on an inner split) or remove it")
@@ -142,8 +142,8 @@ def _techniques(ctx: Context) -> Iterator[Problem]:
 
     kind, task = ctx.config["data"]["kind"], ctx.config["task"]
     for name, model in ctx.config["models"].items():
-        key, epochs = f"models.{name}", model.get("epochs", 1)
-        views = list(model.get("tta") or [])
+        key, epochs = f"models.{name}", model["epochs"]
+        views = list(model["tta"])
         for i, view in enumerate(views):
             if view in views[:i]:
                 yield problem(f"{key}.tta", f"'{view}' is listed twice")
@@ -154,7 +154,7 @@ def _techniques(ctx: Context) -> Iterator[Problem]:
         for setting, view in (("tta_shift", "shift"), ("tta_roll", "roll")):
             if ctx.user_set("models", name, setting) and view not in views:
                 yield problem(f"{key}.{setting}", f"used only by the '{view}' view, which tta does not list")
-        if ctx.user_set("models", name, "pseudo") and not model.get("teacher"):
+        if ctx.user_set("models", name, "pseudo") and not model["teacher"]:
             yield problem(f"{key}.pseudo", "used only with a teacher (models.<name>.teacher: a model or ensemble)")
         mix = model["mix"]
         mixing = mix["mixup_alpha"] > 0 or mix["cutmix_alpha"] > 0

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from foldwise.ensemble.nested import weight_spread
+from foldwise.ensemble.settings import EnsemblePaths, EnsembleSettings
 from foldwise.ensemble.stacking import Stacker
 from foldwise.ensemble.weights import FITTED, WeightedSoftVoting
 from foldwise.errors import FoldwiseError
@@ -27,40 +28,39 @@ from foldwise.tasks import get_task
 log = logging.getLogger(__name__)
 
 
-def _weighted(settings: dict, members: list[str], task: str, seed: int):
-    given = settings.get("weights")
+def _weighted(settings: EnsembleSettings, task: str) -> WeightedSoftVoting:
+    given = settings.weights if settings.method == "given" else None
     return WeightedSoftVoting(
-        method=settings["method"],
-        weights=[given[m] for m in members] if given and settings["method"] == "given" else None,
-        objective=settings["objective"],
-        hill_climb_iters=settings.get("hill_climb_iters", 100),
+        method=settings.method,
+        weights=[given[m] for m in settings.members] if given else None,
+        objective=settings.objective,
+        hill_climb_iters=settings.hill_climb_iters,
         task=task,
-        combiner=settings.get("combiner", "mean"),
-        power=settings.get("power", 2.0),
+        combiner=settings.combiner,
+        power=settings.power,
     )
 
 
-def _stacked(settings: dict, members: list[str], task: str, seed: int):
-    return Stacker(settings.get("stacker", "logistic"), settings.get("stacker_params") or {},
-                   objective=settings["objective"], task=task, seed=seed)
+def _stacked(settings: EnsembleSettings, task: str) -> Stacker:
+    return Stacker(settings.stacker, settings.stacker_params, objective=settings.objective, task=task,
+                   seed=settings.seed)
 
 
-# method -> factory(settings, members, task, seed) of an unfitted blender
+# method -> factory(settings, task) of an unfitted blender
 BLENDERS: dict[str, Callable] = {"optimize": _weighted, "hill_climb": _weighted, "equal": _weighted,
                                  "given": _weighted, "stack": _stacked}
 FITTING = (*FITTED, "stack")  # methods that learn from the labels: their in-sample CV is optimistic
 
 
-def make_blender(settings: dict, members: list[str], task: str = "multiclass", seed: int = 0):
+def make_blender(settings: EnsembleSettings, task: str):
     """An unfitted blender for an ensemble's settings.
 
     Raises:
         KeyError: an unknown method, listing the valid ones.
     """
-    method = settings["method"]
-    if method not in BLENDERS:
-        raise KeyError(f"unknown ensemble method '{method}'; valid: {', '.join(BLENDERS)}")
-    return BLENDERS[method](settings, members, task, seed)
+    if settings.method not in BLENDERS:
+        raise KeyError(f"unknown ensemble method '{settings.method}'; valid: {', '.join(BLENDERS)}")
+    return BLENDERS[settings.method](settings, task)
 
 
 def _load_members(members: list[str], oof_paths: list[str], test_paths: list[str]):
@@ -87,37 +87,35 @@ def _per_member(members: list[str], values) -> dict[str, float]:
 
 def run_ensemble(
     name: str,
-    members: list[str],
+    settings: EnsembleSettings,
     oof_paths: list[str],
     test_paths: list[str],
-    settings: dict,
     classes: list[str],
+    paths: EnsemblePaths,
+    *,
     target_col: str,
     metric: str,
-    out_oof: str,
-    out_test: str,
-    out_weights: str,
-    out_scores: str,
-    task: str = "multiclass",
-    out_oof_nested: str | None = None,
+    task: str,
 ) -> dict:
     """Fit an ensemble on its members' OOF predictions (on all rows, and nested) and write its files.
 
     Args:
-        oof_paths: each member's OOF file (a model's ``results/oof/{m}.parquet``, an ensemble's
-            ``oof_nested.parquet``).
-        settings: the ensemble's config entry (``method``, ``objective``, ``combiner``, ...; ``seed``).
-        out_oof_nested: where the nested (honest) OOF predictions go; None skips the file.
+        settings: the ensemble's validated settings (``EnsembleSettings.from_params(params.settings)``).
+        oof_paths, test_paths: each member's OOF and test file, in ``settings.members`` order (a model's
+            ``results/oof/{m}.parquet``, an ensemble's ``oof_nested.parquet``).
+        paths: where its files go.
 
     Returns:
         The contents of ``weights.json``.
     """
+    members = list(settings.members)
     oofs, tests, folds_sha, member_configs = _load_members(members, oof_paths, test_paths)
-    config_sha = sha256_json({"settings": settings, "members": member_configs})
+    # the hash of the params dict the rule passed (as_params gives it back key for key, value for value)
+    config_sha = sha256_json({"settings": settings.as_params(), "members": member_configs})
     cols = prob_columns(oofs[0])
     y = get_task(task).encode(oofs[0][target_col], classes)
     folds = oofs[0]["fold"].to_numpy()
-    blender = make_blender(settings, members, task, settings.get("seed", 0))
+    blender = make_blender(settings, task)
     blender.fit(np.stack([o[cols].to_numpy() for o in oofs]), y, folds=folds)
 
     def table(source, probs):
@@ -129,14 +127,13 @@ def run_ensemble(
     nested = table(oofs[0][["id", "fold", target_col]], blender.nested_proba_)
     test = table(tests[0][["id"]], blender.predict_proba(np.stack([t[cols].to_numpy() for t in tests])))
     meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "ensemble": name}
-    write_parquet(oof, out_oof, meta)
-    if out_oof_nested:
-        write_parquet(nested, out_oof_nested, {**meta, "nested": "true"})
-    write_parquet(test, out_test, meta)
+    write_parquet(oof, paths.oof, meta)
+    write_parquet(nested, paths.oof_nested, {**meta, "nested": "true"})
+    write_parquet(test, paths.test, meta)
     spread = weight_spread(blender.fold_weights_)
     weights = {
-        "method": settings["method"],
-        "objective": settings["objective"],
+        "method": settings.method,
+        "objective": settings.objective,
         "weights": _per_member(members, blender.weights_),
         "oof_objective": float(blender.score_),
         "nested_oof_objective": float(blender.nested_score_),
@@ -146,21 +143,21 @@ def run_ensemble(
         "fold_weights_range": _per_member(members, spread["range"]),
         "folds_sha256": folds_sha,
     }
-    if settings["method"] == "stack":
-        weights["stacker"] = {"learner": settings.get("stacker", "logistic"), "params": settings.get("stacker_params") or {}}
+    if settings.method == "stack":
+        weights["stacker"] = {"learner": settings.stacker, "params": settings.stacker_params}
     else:
-        weights["combiner"] = settings.get("combiner", "mean")
-        if weights["combiner"] == "power":
-            weights["power"] = settings.get("power", 2.0)
-    write_json(out_weights, weights)
+        weights["combiner"] = settings.combiner
+        if settings.combiner == "power":
+            weights["power"] = settings.power
+    write_json(paths.weights, weights)
     in_sample = fold_scores(oof, target_col, classes, metric, task)
     honest = fold_scores(nested, target_col, classes, metric, task)
     scores = {
         "name": name, "kind": "ensemble", **in_sample,
         "cv_nested": honest["cv"], "folds_nested": honest["folds"], "cv_honest": honest["cv"],
-        "honest_by": "nested" if settings["method"] in FITTING else "no_fitting", **meta,
+        "honest_by": "nested" if settings.method in FITTING else "no_fitting", **meta,
     }
-    write_json(out_scores, scores)
+    write_json(paths.scores, scores)
     log.info("%s: weights %s (spread over folds: %s); CV %s %.5f in-sample, %.5f nested", name,
              weights["weights"], weights["fold_weights_std"], metric, scores["cv"], scores["cv_nested"])
     return weights
