@@ -82,7 +82,8 @@ def main() -> int:
         print(json.dumps({"device": None, "note": "not measured: no CUDA device"}))
         return 0
     from foldwise.train.inputs import create_inputs
-    from foldwise.train.fold import FoldPaths, train_fold
+    from foldwise.jobs.paths import TrainPaths
+    from foldwise.train.fold import train_fold
     from foldwise.train.settings import TrainConfig
 
     import numpy as np
@@ -92,7 +93,7 @@ def main() -> int:
         write_competition(root, args.rows, args.size)
         cfg = TrainConfig(model="bench", backbone=args.model, img_size=args.size, epochs=2, batch_size=args.batch,
                           deterministic=False, augment={"hflip": 0.5})
-        paths = FoldPaths(str(root / "train.parquet"), str(root / "classes.json"), str(root / "folds.pkl"),
+        paths = TrainPaths(str(root / "train.parquet"), str(root / "classes.json"), str(root / "folds.pkl"),
                           str(root / "train.npy"), str(root / "oof.parquet"), str(root / "h.csv"),
                           str(root / "w.pt"), str(root / "ckpt"))
         summary = train_fold(cfg, paths, 0, "label", threads=8)

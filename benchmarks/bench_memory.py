@@ -58,12 +58,13 @@ def child(root: str) -> None:
 
     configure_threads(1)
     from benchmarks.fold_setup import reset_outputs, write_fold_inputs  # noqa: F401
-    from foldwise.train.fold import FoldPaths, train_fold
+    from foldwise.jobs.paths import TrainPaths
+    from foldwise.train.fold import train_fold
     from foldwise.train.settings import TrainConfig
 
     r = Path(root)
     out = r / "out"
-    paths = FoldPaths(
+    paths = TrainPaths(
         train_table=str(r / "train.parquet"), classes=str(r / "classes.json"),
         folds=str(r / "folds.pkl"), train_cache=str(r / "train.npy"),
         oof=str(out / "oof.parquet"), history=str(out / "history.csv"),

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 
 
-def write_fold_inputs(root: Path, train_cache: str, test_cache: str, y: np.ndarray, folds) -> "FoldPaths":
+def write_fold_inputs(root: Path, train_cache: str, test_cache: str, y: np.ndarray, folds) -> "TrainPaths":
     """Write train/test tables, classes.json and folds.pkl beside existing caches; return the job's paths."""
     from foldwise.io import open_cache
     from foldwise.folds import save_folds
     from foldwise.io import write_json, write_parquet
-    from foldwise.train.fold import FoldPaths
+    from foldwise.jobs.paths import TrainPaths
 
     root.mkdir(parents=True, exist_ok=True)
     n_test = len(open_cache(test_cache))
@@ -25,7 +25,7 @@ def write_fold_inputs(root: Path, train_cache: str, test_cache: str, y: np.ndarr
     write_json(root / "classes.json", {"classes": classes})
     save_folds(folds, str(root / "folds.pkl"))
     out = root / "out"
-    return FoldPaths(
+    return TrainPaths(
         train_table=str(root / "train.parquet"), classes=str(root / "classes.json"),
         folds=str(root / "folds.pkl"), train_cache=train_cache,
         oof=str(out / "oof.parquet"), history=str(out / "history.csv"),

@@ -87,7 +87,7 @@ def test_standardisation_uses_the_training_rows_only(case, motions):
     sample = data[tr].astype(np.float64).reshape(-1, data.shape[-1])
     np.testing.assert_allclose(a.channels_.mean_, sample.mean(0))
     np.testing.assert_array_equal(a.channels_.mean_, b.channels_.mean_)
-    np.testing.assert_array_equal(a.channels_.std_, b.channels_.std_)
+    np.testing.assert_array_equal(a.channels_.scale_, b.channels_.scale_)
     np.testing.assert_array_equal(a.predict_proba(data, tr), b.predict_proba(shifted, tr))
 
 

@@ -12,11 +12,12 @@ import torch
 
 from foldwise.folds import save_folds
 from foldwise.io import read_parquet_metadata, write_json, write_parquet
+from foldwise.jobs.paths import TrainPaths
 from foldwise.metrics import get_metric
 from foldwise.models.sequence import SEQUENCE_MODELS
 from foldwise.oof import gather_model
 from foldwise.train import fold as fold_module
-from foldwise.train.fold import FoldPaths, train_fold
+from foldwise.train.fold import train_fold
 from foldwise.train.inputs import create_inputs
 from foldwise.train.selection import inner_split
 from foldwise.train.settings import TrainConfig
@@ -48,9 +49,9 @@ def _data(root, n=120, signal=0.0, seed=0):
     return x, y, folds
 
 
-def _paths(root, fold=0) -> FoldPaths:
+def _paths(root, fold=0) -> TrainPaths:
     out = root / f"fold{fold}"
-    return FoldPaths(
+    return TrainPaths(
         train_table=str(root / "train.parquet"), classes=str(root / "classes.json"), folds=str(root / "folds.pkl"),
         train_cache=str(root / "train.npy"), oof=str(out / "oof.parquet"), history=str(out / "history.csv"),
         weights=str(out / "best.pt"), checkpoint_dir=str(root / "ckpt" / f"fold{fold}"),

@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from foldwise.classic.fit import derive_seed
 from foldwise.classic.state import load_state
 from foldwise.config import ConfigError, model_settings, validate
 from foldwise.ensemble.fold_teacher import write_fold_teacher
 from foldwise.errors import FoldwiseError
 from foldwise.folds import save_folds
 from foldwise.io import sha256_file, write_json, write_parquet
+from foldwise.jobs.seeds import derive_seed
 from foldwise.leaderboard import build_leaderboard
 from foldwise.oof import gather_model
 

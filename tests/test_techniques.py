@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 
 from foldwise.io import write_parquet
+from foldwise.jobs.paths import PredictPaths
 from foldwise.models.arcface import ArcFaceNet, arc_margin_logits, knn_proba
 from foldwise.models.factory import create_model
 from foldwise.oof import gather_model
@@ -22,7 +23,7 @@ from foldwise.train.augment import AugmentConfig, BatchAugment
 from foldwise.train.ema import EmaConfig, WeightAverage
 from foldwise.train.fold import train_fold
 from foldwise.train.freeze import FreezeConfig, Freezer, backbone_names, create_optimizer
-from foldwise.train.infer import PredictPaths, predict_test_fold
+from foldwise.train.infer import predict_test_fold
 from foldwise.train.mixing import BatchMixer, MixConfig
 from foldwise.train.pseudo import PseudoConfig, StackedCache, select_pseudo, stack_targets
 from foldwise.train.tta import translate, tta_views

@@ -16,9 +16,10 @@ from foldwise.folds import save_folds
 from foldwise.io import write_json, write_parquet
 from foldwise.metrics import get_metric
 from foldwise.models.sequence import SEQUENCE_MODELS
+from foldwise.jobs.paths import PredictPaths, TrainPaths
 from foldwise.train import fold as fold_module
-from foldwise.train.fold import FoldPaths, _improves, train_fold
-from foldwise.train.infer import PredictPaths, predict_test_fold
+from foldwise.train.fold import _improves, train_fold
+from foldwise.train.infer import predict_test_fold
 from foldwise.train.inputs import ImageInputs, SeriesInputs
 from foldwise.train.losses import balanced_class_weights, create_loss
 from foldwise.train.predict import predict_proba
@@ -66,7 +67,7 @@ def _series(n=48, t=6, c=2, k=3, signal=2.0, seed=0):
     return x, y, folds
 
 
-def _fold_paths(root, x, y, folds) -> FoldPaths:
+def _fold_paths(root, x, y, folds) -> TrainPaths:
     """A job's inputs laid out as the pipeline writes them: table, classes.json, folds.pkl, cache."""
     root.mkdir(parents=True, exist_ok=True)
     classes = [f"c{i}" for i in range(int(y.max()) + 1)]
@@ -77,7 +78,7 @@ def _fold_paths(root, x, y, folds) -> FoldPaths:
     save_folds(folds, str(root / "folds.pkl"))
     np.save(root / "train.npy", x)
     out = root / "out"
-    return FoldPaths(
+    return TrainPaths(
         train_table=str(root / "train.parquet"), classes=str(root / "classes.json"), folds=str(root / "folds.pkl"),
         train_cache=str(root / "train.npy"), oof=str(out / "oof.parquet"), history=str(out / "history.csv"),
         weights=str(out / "best.pt"), checkpoint_dir=str(root / "ckpt"),

@@ -12,10 +12,11 @@ configure_numba(snakemake.threads)  # before numba is imported
 
 
 def main() -> None:
-    from foldwise.classic.fit import ClassicPredictPaths, predict_classic_fold
+    from foldwise.classic.fit import predict_classic_fold
+    from foldwise.jobs.paths import PredictPaths
 
     i = snakemake.input
-    paths = ClassicPredictPaths(
+    paths = PredictPaths(
         weights=i.weights, classes=i.classes, folds=i.folds, test_cache=i.test_cache,
         test_table=i.test_table, test=snakemake.output.test,
     )

@@ -12,14 +12,15 @@ configure_numba(snakemake.threads)  # before numba is imported
 
 
 def main() -> None:
-    from foldwise.classic.refit import ClassicRefitPaths, refit_classic
+    from foldwise.classic.refit import refit_classic
     from foldwise.io import write_json
+    from foldwise.jobs.paths import TrainPaths
     from foldwise.runtime.provenance import run_manifest
 
     i, o = snakemake.input, snakemake.output
-    paths = ClassicRefitPaths(
-        train_table=i.table, classes=i.classes, folds=i.folds, train_cache=i.train_cache, test_cache=i.test_cache,
-        test_table=i.test_table, fold_runs=tuple(i.fold_runs), test=o.test, weights=o.weights,
+    paths = TrainPaths(
+        train_table=i.table, classes=i.classes, folds=i.folds, train_cache=i.train_cache, oof=None, history=None,
+        weights=o.weights, test_cache=i.test_cache, test_table=i.test_table, test=o.test, fold_runs=tuple(i.fold_runs),
     )
     replica = int(snakemake.wildcards.get("seed", 0))  # the refit_seed rule's {seed}
     summary = refit_classic(snakemake.params.settings, paths, snakemake.threads, replica=replica)

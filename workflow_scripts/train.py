@@ -21,12 +21,13 @@ def main() -> None:
     from foldwise.runtime.progress import EpochProgress
     from foldwise.runtime.provenance import run_manifest
     from foldwise.runtime.weights import weights_record, with_weights_sha
-    from foldwise.train.fold import FoldPaths, train_fold
+    from foldwise.jobs.paths import TrainPaths
+    from foldwise.train.fold import train_fold
     from foldwise.train.settings import TrainConfig
 
     logging.getLogger("foldwise").info("device: %s", GPU.describe())
     i, o = snakemake.input, snakemake.output
-    paths = FoldPaths(
+    paths = TrainPaths(
         train_table=i.table, classes=i.classes, folds=i.folds, train_cache=i.train_cache,
         oof=o.oof, history=o.history, weights=o.weights, checkpoint_dir=snakemake.params.checkpoint_dir,
         teacher=i.get("teacher"), test_cache=i.get("test_cache"), test_table=i.get("test_table"),

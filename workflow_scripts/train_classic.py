@@ -13,13 +13,14 @@ configure_numba(snakemake.threads)  # before numba is imported
 
 
 def main() -> None:
-    from foldwise.classic.fit import ClassicPaths, train_classic_fold
+    from foldwise.classic.fit import train_classic_fold
     from foldwise.io import write_json
+    from foldwise.jobs.paths import TrainPaths
     from foldwise.runtime.provenance import run_manifest
 
     logging.getLogger("foldwise").info("device: cpu (family %s)", snakemake.params.settings["family"])
     i, o = snakemake.input, snakemake.output
-    paths = ClassicPaths(
+    paths = TrainPaths(
         train_table=i.table, classes=i.classes, folds=i.folds, train_cache=i.train_cache,
         oof=o.oof, history=o.history, weights=o.weights,
     )

@@ -17,11 +17,9 @@ classic model's code hash covers only the modules it runs.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import logging
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,8 +27,12 @@ import pandas as pd
 from foldwise.classic.families import FAMILIES, FEATURES, SELF_SCALED, family_of, features_of
 from foldwise.classic.state import load_state, save_state
 from foldwise.errors import FoldwiseError
-from foldwise.folds import load_folds
-from foldwise.io import load_classes, open_cache, sha256_file, sha256_json, write_csv, write_parquet
+from foldwise.io import load_classes, open_cache, sha256_file, sha256_json, write_csv
+from foldwise.jobs.data import fold_split, read_labelled
+from foldwise.jobs.paths import PredictPaths, TrainPaths
+from foldwise.jobs.scaling import CHANNELS, Standardiser
+from foldwise.jobs.seeds import job_seed
+from foldwise.jobs.writers import job_meta, write_oof, write_test
 from foldwise.metrics import get_metric
 from foldwise.tasks import get_task
 
@@ -47,60 +49,6 @@ TRANSFORM_KEYS = {
                           "max_num_channels"),
     "quant": ("depth", "div"),
 }
-
-
-@dataclass(frozen=True)
-class ClassicPaths:
-    """Inputs and outputs of one classic (model, fold) training job (as :class:`foldwise.train.fold.FoldPaths`)."""
-
-    train_table: str
-    classes: str
-    folds: str
-    train_cache: str
-    oof: str
-    history: str
-    weights: str
-
-
-@dataclass(frozen=True)
-class ClassicPredictPaths:
-    """Inputs and output of one classic (model, fold) test prediction."""
-
-    weights: str
-    classes: str
-    test_cache: str
-    test_table: str
-    folds: str
-    test: str
-
-
-def derive_seed(*parts: object) -> int:
-    """A 31-bit seed from any values (the same derivation as the nets' jobs)."""
-    blob = "\x1f".join(map(str, parts)).encode()
-    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little") & 0x7FFFFFFF
-
-
-class ChannelScaler:
-    """Per-channel standardisation of ``(N, T, C)`` series with statistics of the training rows -> ``(N, C, T)``."""
-
-    def fit(self, x: np.ndarray) -> "ChannelScaler":
-        sample = np.asarray(x, dtype=np.float64).reshape(-1, x.shape[-1])
-        self.mean_, std = sample.mean(0), sample.std(0)
-        self.std_ = np.where(std > 1e-8, std, 1.0)
-        return self
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        out = (np.asarray(x, dtype=np.float64) - self.mean_) / self.std_
-        return np.ascontiguousarray(out.transpose(0, 2, 1), dtype=np.float32)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"mean": self.mean_, "std": self.std_}
-
-    @classmethod
-    def restore(cls, arrays: dict[str, np.ndarray]) -> "ChannelScaler":
-        out = cls()
-        out.mean_, out.std_ = arrays["mean"], arrays["std"]
-        return out
 
 
 class ClassicModel:
@@ -150,7 +98,7 @@ class ClassicModel:
         self.n_classes = n_classes
         x_tr = np.asarray(data[train_rows])
         if self.kind == "timeseries":
-            self.channels_ = ChannelScaler().fit(x_tr)
+            self.channels_ = Standardiser(**CHANNELS).fit(x_tr)
         feat_mod = self._module(FEATURES[self.features][0])
         self.transform_ = feat_mod.create_transform(self.features, **self.feature_params, threads=self.threads)
         x_tr = self._inputs(x_tr)
@@ -172,19 +120,18 @@ class ClassicModel:
         """The feature scaling of a linear head: the transform's own (HYDRA's sparse scaler), else standardisation."""
         if self.features in SELF_SCALED:
             return feat_mod.create_scaler(self.features, self.transform_)
-        from foldwise.classic.linear import FeatureScaler
-
-        return FeatureScaler()
+        return Standardiser()
 
     def _restore_scaler(self, feat_mod, arrays: dict):
         if self.features in SELF_SCALED:
             return feat_mod.restore_scaler(self.features, arrays)
-        from foldwise.classic.linear import FeatureScaler
-
-        return FeatureScaler.restore(arrays)
+        return Standardiser.restore(arrays)
 
     def _inputs(self, x: np.ndarray) -> np.ndarray:
-        return self.channels_.transform(x) if self.kind == "timeseries" else x
+        """Series standardised per channel, ``(N, T, C)`` -> ``(N, C, T)`` float32 as the transforms read them."""
+        if self.kind != "timeseries":
+            return x
+        return np.ascontiguousarray(self.channels_.transform(x).transpose(0, 2, 1))
 
     def features_of(self, data: np.ndarray, rows=None, scaled: bool = True, batch: int = 4096) -> np.ndarray:
         """Feature rows of ``data`` (all rows when ``rows`` is None), read in slices of the cache."""
@@ -246,7 +193,7 @@ class ClassicModel:
             return {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(prefix + "/")}
 
         if model.kind == "timeseries":
-            model.channels_ = ChannelScaler.restore(part("channels"))
+            model.channels_ = Standardiser.restore(part("channels"), **CHANNELS)
         feat_mod = model._module(FEATURES[model.features][0])
         model.transform_ = feat_mod.restore_transform(model.features, header["feature_params"], part("features"),
                                                       threads)
@@ -263,12 +210,11 @@ def _jsonable(params: dict) -> dict:
 
 
 def train_classic_fold(
-    settings: dict, paths: ClassicPaths, fold: int, target_col: str, threads: int = 1, replica: int = 0
+    settings: dict, paths: TrainPaths, fold: int, target_col: str, threads: int = 1, replica: int = 0
 ) -> dict:
     """Fit a classic model on one fold's training rows and write its files (as :func:`foldwise.train.fold.train_fold`).
 
-    ``replica`` is the seed index of ``models.<name>.seeds``: 0 draws the seed of
-    ``(seed, model, fold)`` as a single run does; replica s > 0 adds s to the derivation.
+    ``replica`` is the seed index of ``models.<name>.seeds`` (:func:`foldwise.jobs.seeds.job_seed`).
 
     Returns:
         The summary for ``metrics.json``: best epoch (1; LightGBM: its best round), validation score, seconds.
@@ -276,17 +222,9 @@ def train_classic_fold(
     t_start = time.perf_counter()
     task = get_task(settings["task"])
     metric = get_metric(settings["metric"], task.name)
-    classes = load_classes(paths.classes)
-    table = pd.read_parquet(paths.train_table)
-    folds = load_folds(paths.folds)
-    if not 0 <= fold < len(folds):
-        raise IndexError(f"fold {fold} does not exist: folds.pkl has {len(folds)} folds")
-    tr_idx, va_idx = folds[fold]
-    y = task.encode(table["label"], classes)
-    data = open_cache(paths.train_cache)
-    if len(data) != len(table):
-        raise ValueError(f"{paths.train_cache} has {len(data)} rows but the table has {len(table)}")
-    seed = derive_seed(settings["seed"], settings["model"], fold, *([replica] if replica else []))
+    classes, table, y, data = read_labelled(paths, task)
+    tr_idx, va_idx = fold_split(paths.folds, fold)
+    seed = job_seed(settings["seed"], settings["model"], fold, replica)
     model = ClassicModel(settings, seed, threads).fit(data, y, tr_idx, va_idx, n_classes=len(classes))
     t_fit = time.perf_counter() - t_start
     probs = model.valid_proba()
@@ -297,15 +235,9 @@ def train_classic_fold(
     config_sha, folds_sha = sha256_json(settings), sha256_file(paths.folds)
     # select_epoch as gather reads it: "best" when early stopping chose the round on these validation rows
     # (the honest CV is then the last round's, as for a net's best epoch), else "last" (nothing chosen on them).
-    meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": settings["model"], "fold": str(fold),
-            "select_epoch": "best" if model.selects_on_valid else "last", **({"replica": str(replica)} if replica else {})}
-    oof = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
-    oof[[f"last_epoch_{c}" for c in classes]] = model.last_valid_proba()
-    oof.insert(0, "row", va_idx)
-    oof.insert(1, "id", table["id"].to_numpy()[va_idx])
-    oof.insert(2, "fold", fold)
-    oof.insert(3, target_col, table["label"].to_numpy()[va_idx])
-    write_parquet(oof, paths.oof, meta)
+    meta = job_meta(folds_sha, config_sha, settings["model"], fold,
+                    select_epoch="best" if model.selects_on_valid else "last", replica=replica)
+    write_oof(paths.oof, table, va_idx, fold, target_col, classes, probs, meta, model.last_valid_proba())
     seconds = time.perf_counter() - t_start
     row = {"epoch": 1, "lr": None, "train_loss": train_loss, "valid_loss": valid_loss,
            f"valid_{settings['metric']}": score, "seconds": seconds, **info}
@@ -328,28 +260,20 @@ def train_classic_fold(
     }
 
 
-def predict_classic_fold(settings: dict, paths: ClassicPredictPaths, fold: int, threads: int = 1,
+def predict_classic_fold(settings: dict, paths: PredictPaths, fold: int, threads: int = 1,
                          replica: int = 0) -> dict:
     """Predict the test cache with one fold's fitted state and write ``id, prob_<class>...``."""
     t0 = time.perf_counter()
     model = ClassicModel.load(paths.weights, settings, threads)
-    meta = {"folds_sha256": sha256_file(paths.folds), "config_sha256": sha256_json(settings),
-            "model": settings["model"], "fold": str(fold), **({"replica": str(replica)} if replica else {})}
-    test = write_test_predictions(model, paths.classes, paths.test_cache, paths.test_table, paths.test, meta)
+    meta = job_meta(sha256_file(paths.folds), sha256_json(settings), settings["model"], fold, replica=replica)
+    test = predict_test(model, paths.classes, paths.test_cache, paths.test_table, paths.test, meta)
     seconds = time.perf_counter() - t0
     log.info("predicted %d test rows with %s fold %d in %.1fs", len(test), settings["model"], fold, seconds)
     return {"rows": len(test), "seconds": seconds, "device": "cpu"}
 
 
-def write_test_predictions(model: ClassicModel, classes_path: str, test_cache: str, test_table: str, out: str,
-                           meta: dict) -> pd.DataFrame:
-    """A fitted model's test probabilities as ``id, prob_<class>...`` (test-table order), written to ``out``."""
-    classes = load_classes(classes_path)
+def predict_test(model: ClassicModel, classes_path: str, test_cache: str, test_table: str, out: str,
+                 meta: dict) -> pd.DataFrame:
+    """A fitted model's test probabilities, written to ``out`` by :func:`foldwise.jobs.writers.write_test`."""
     probs = model.predict_proba(open_cache(test_cache))
-    ids = pd.read_parquet(test_table, columns=["id"])["id"]
-    if len(ids) != len(probs):
-        raise ValueError(f"{test_cache} has {len(probs)} rows but the test table has {len(ids)}")
-    test = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
-    test.insert(0, "id", ids.to_numpy())
-    write_parquet(test, out, meta)
-    return test
+    return write_test(out, probs, load_classes(classes_path), test_table, test_cache, meta)

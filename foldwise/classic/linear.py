@@ -14,7 +14,8 @@ refitted.
 model per label for multilabel), whose probabilities are calibrated by
 construction: the linear baseline for any data kind.
 
-Both keep only arrays (coefficients, intercepts, scaling), saved and loaded by
+Both read features standardised by :class:`foldwise.jobs.scaling.Standardiser`
+and keep only arrays (coefficients, intercepts, scaling), saved and loaded by
 :mod:`foldwise.classic.state` without pickle.
 """
 
@@ -25,28 +26,6 @@ from scipy.optimize import minimize, minimize_scalar
 from scipy.special import expit, log_softmax, softmax
 
 DEFAULT_ALPHAS = tuple(np.logspace(-3, 3, 10).tolist())  # as RidgeClassifierCV in aeon and sktime
-
-
-class FeatureScaler:
-    """Standardise each feature with the mean and standard deviation of the training rows."""
-
-    def fit(self, x: np.ndarray) -> "FeatureScaler":
-        x = np.asarray(x, dtype=np.float64)
-        self.mean_, std = x.mean(0), x.std(0)
-        self.scale_ = np.where(std > 1e-12, std, 1.0)
-        return self
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        return ((np.asarray(x, dtype=np.float64) - self.mean_) / self.scale_).astype(np.float32)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"mean": self.mean_, "scale": self.scale_}
-
-    @classmethod
-    def restore(cls, arrays: dict[str, np.ndarray]) -> "FeatureScaler":
-        out = cls()
-        out.mean_, out.scale_ = arrays["mean"], arrays["scale"]
-        return out
 
 
 class _LinearHead:

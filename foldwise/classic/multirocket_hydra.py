@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from foldwise.classic.hydra import Hydra, SparseScaler
-from foldwise.classic.linear import FeatureScaler
 from foldwise.classic.rocket import Rocket
+from foldwise.jobs.scaling import Standardiser
 
 ROCKET_KEYS = ("n_kernels", "max_dilations_per_kernel", "n_features_per_kernel")
 HYDRA_KEYS = ("k", "g", "max_num_channels")
@@ -79,7 +79,7 @@ class BlockScaler:
         self.n_rocket = int(n_rocket)
 
     def fit(self, f: np.ndarray) -> "BlockScaler":
-        self.rocket_ = FeatureScaler().fit(f[:, : self.n_rocket])
+        self.rocket_ = Standardiser().fit(f[:, : self.n_rocket])
         self.hydra_ = SparseScaler().fit(f[:, self.n_rocket :])
         return self
 
@@ -95,7 +95,7 @@ class BlockScaler:
     @classmethod
     def restore(cls, arrays: dict[str, np.ndarray]) -> "BlockScaler":
         out = cls(int(arrays["n_rocket"]))
-        out.rocket_ = FeatureScaler.restore({"mean": arrays["rocket_mean"], "scale": arrays["rocket_scale"]})
+        out.rocket_ = Standardiser.restore({"mean": arrays["rocket_mean"], "scale": arrays["rocket_scale"]})
         out.hydra_ = SparseScaler.restore({"mean": arrays["hydra_mean"], "scale": arrays["hydra_scale"]})
         return out
 

@@ -8,39 +8,26 @@ median of the folds' best rounds (their ``metrics.json``), as the nets train
 for the epochs their folds selected. The refit has no honest score of its own:
 its OOF, CV and leaderboard row stay the folds'.
 
-Seed: ``derive_seed(seed, model, "refit")``, plus the seed index s for seed s > 0.
+Seed: :func:`foldwise.jobs.seeds.job_seed` of ``(seed, model, "refit")`` and the seed index.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from foldwise.classic.fit import ClassicModel, derive_seed, write_test_predictions
 from foldwise.classic.families import family_of
-from foldwise.io import load_classes, open_cache, read_json, sha256_file, sha256_json
+from foldwise.classic.fit import ClassicModel, predict_test
+from foldwise.io import read_json, sha256_file, sha256_json
+from foldwise.jobs.data import read_labelled
+from foldwise.jobs.paths import TrainPaths
+from foldwise.jobs.seeds import job_seed
+from foldwise.jobs.writers import job_meta
 from foldwise.tasks import get_task
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ClassicRefitPaths:
-    """Inputs and outputs of one classic refit job."""
-
-    train_table: str
-    classes: str
-    folds: str
-    train_cache: str
-    test_cache: str
-    test_table: str
-    fold_runs: tuple[str, ...]  # the same seed's fold metrics.json files
-    test: str
-    weights: str
 
 
 def refit_settings(settings: dict, fold_runs: list[dict]) -> tuple[dict, dict]:
@@ -62,29 +49,26 @@ def refit_settings(settings: dict, fold_runs: list[dict]) -> tuple[dict, dict]:
     return {**settings, family: hyper}, {"rounds": chosen, "fold_rounds": rounds}
 
 
-def refit_classic(settings: dict, paths: ClassicRefitPaths, threads: int = 1, replica: int = 0) -> dict:
+def refit_classic(settings: dict, paths: TrainPaths, threads: int = 1, replica: int = 0) -> dict:
     """Fit a classic model on every labelled row and write its test predictions and state.
+
+    ``paths`` name no OOF file or history; ``test`` and ``fold_runs`` (the same seed's fold
+    ``metrics.json`` files) are a refit's.
 
     Returns:
         The summary for the refit's ``metrics.json``: rows, seconds, what came from the folds.
     """
     t_start = time.perf_counter()
     task = get_task(settings["task"])
-    classes = load_classes(paths.classes)
-    table = pd.read_parquet(paths.train_table)
-    y = task.encode(table["label"], classes)
-    data = open_cache(paths.train_cache)
-    if len(data) != len(table):
-        raise ValueError(f"{paths.train_cache} has {len(data)} rows but the table has {len(table)}")
+    classes, table, y, data = read_labelled(paths, task)
     fit_settings, derived = refit_settings(settings, [read_json(p) for p in paths.fold_runs])
-    seed = derive_seed(settings["seed"], settings["model"], "refit", *([replica] if replica else []))
+    seed = job_seed(settings["seed"], settings["model"], "refit", replica)
     rows = np.arange(len(table))
     model = ClassicModel(fit_settings, seed, threads).fit(data, y, rows, None, n_classes=len(classes))
     t_fit = time.perf_counter() - t_start
     config_sha, folds_sha = sha256_json(settings), sha256_file(paths.folds)
-    meta = {"folds_sha256": folds_sha, "config_sha256": config_sha, "model": settings["model"], "fold": "refit",
-            **({"replica": str(replica)} if replica else {})}
-    write_test_predictions(model, paths.classes, paths.test_cache, paths.test_table, paths.test, meta)
+    meta = job_meta(folds_sha, config_sha, settings["model"], "refit", replica=replica)
+    predict_test(model, paths.classes, paths.test_cache, paths.test_table, paths.test, meta)
     model.save(paths.weights, {"config_sha256": config_sha, "folds_sha256": folds_sha, "seed": seed,
                                "fold": "refit", "classes": list(classes)})
     seconds = time.perf_counter() - t_start

@@ -27,8 +27,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from foldwise.folds import load_folds
-from foldwise.io import atomic_path, load_classes, open_cache, sha256_file, sha256_json, write_csv, write_parquet
+from foldwise.io import atomic_path, open_cache, sha256_file, sha256_json, write_csv
+from foldwise.jobs.data import fold_split, read_labelled
+from foldwise.jobs.paths import TrainPaths
+from foldwise.jobs.seeds import job_seed
+from foldwise.jobs.writers import job_meta, write_oof
 from foldwise.metrics import get_metric
 from foldwise.models.arcface import HeadConfig
 from foldwise.models.factory import create_model
@@ -38,7 +41,7 @@ from foldwise.train.ema import create_ema
 from foldwise.train.freeze import FreezeConfig, Freezer, create_optimizer
 from foldwise.train.inputs import create_inputs
 from foldwise.train.losses import balanced_class_weights, create_loss, with_arc_margin
-from foldwise.train.loop import Progress, cosine_with_warmup, derive_seed, sampling_weights, train_one_epoch
+from foldwise.train.loop import Progress, cosine_with_warmup, sampling_weights, train_one_epoch
 from foldwise.train.mixing import MixConfig, create_mixer
 from foldwise.train.predict import build_reference, predict_views, select_device
 from foldwise.train.pseudo import PseudoConfig, StackedCache, read_teacher, select_pseudo, stack_targets
@@ -47,23 +50,6 @@ from foldwise.train.settings import TrainConfig
 from foldwise.train.tta import tta_views
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class FoldPaths:
-    """Inputs and outputs of one (model, fold) job; the teacher's files only for a pseudo-labelled student."""
-
-    train_table: str
-    classes: str
-    folds: str
-    train_cache: str
-    oof: str
-    history: str
-    weights: str
-    checkpoint_dir: str
-    teacher: str | None = None
-    test_cache: str | None = None
-    test_table: str | None = None
 
 
 class Evaluation(NamedTuple):
@@ -141,7 +127,7 @@ class FoldTrainer:
         code_version: hash of the package code; a checkpoint made by other code is not resumed.
     """
 
-    def __init__(self, cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1,
+    def __init__(self, cfg: TrainConfig, paths: TrainPaths, fold: int, target_col: str, threads: int = 1,
                  code_version: str = "", replica: int = 0):
         self.cfg, self.paths, self.fold, self.target_col = cfg, paths, fold, target_col
         self.replica = replica  # models.<name>.seeds: seed s > 0 adds s to the seed's derivation
@@ -184,18 +170,10 @@ class FoldTrainer:
     def _read_inputs(self) -> _Setup:
         cfg, paths, fold = self.cfg, self.paths, self.fold
         task = get_task(cfg.task)
-        classes = load_classes(paths.classes)
-        table = pd.read_parquet(paths.train_table)
-        folds = load_folds(paths.folds)
-        if not 0 <= fold < len(folds):
-            raise IndexError(f"fold {fold} does not exist: folds.pkl has {len(folds)} folds")
-        tr_idx, va_idx = folds[fold]
+        classes, table, y, data = read_labelled(paths, task)
+        tr_idx, va_idx = fold_split(paths.folds, fold)
         self.fold_train_rows = tr_idx  # input statistics come from the whole training fold, as in prediction
-        y = task.encode(table["label"], classes)
-        data = open_cache(paths.train_cache)
-        if len(data) != len(table):
-            raise ValueError(f"{paths.train_cache} has {len(data)} rows but the table has {len(table)}")
-        seed = derive_seed(cfg.seed, cfg.model, fold, *([self.replica] if self.replica else []))
+        seed = job_seed(cfg.seed, cfg.model, fold, self.replica)
         groups = table["group"].to_numpy() if "group" in table else None
         # The rows that pick the epoch: the validation rows, or (inner) a slice of the training rows.
         tr_idx, sel_idx = selection_rows(cfg.select_epoch, y, tr_idx, va_idx, cfg.inner_fraction, seed, groups)
@@ -354,9 +332,9 @@ class FoldTrainer:
         """Write the OOF file, ``history.csv`` and the kept weights; return the job's summary."""
         cfg, s, state, paths = self.cfg, self.s, self.state, self.paths
         oof, plain, last_probs = self.select()
-        meta = {"folds_sha256": s.folds_sha, "config_sha256": s.config_sha, "model": cfg.model,
-                "fold": str(self.fold), "select_epoch": cfg.select_epoch}
-        _write_oof(paths.oof, s.table, s.va_idx, self.fold, self.target_col, s.classes, oof, meta, last_probs, plain)
+        # No replica in the metadata: a net's seed s > 0 writes the same metadata as its seed 0.
+        meta = job_meta(s.folds_sha, s.config_sha, cfg.model, self.fold, select_epoch=cfg.select_epoch)
+        write_oof(paths.oof, s.table, s.va_idx, self.fold, self.target_col, s.classes, oof, meta, last_probs, plain)
         write_csv(pd.DataFrame(state.history), paths.history)
         with atomic_path(paths.weights) as tmp:
             shutil.copyfile(self.ckpt_dir / "best.pt", tmp)
@@ -378,7 +356,7 @@ class FoldTrainer:
 
 
 def train_fold(
-    cfg: TrainConfig, paths: FoldPaths, fold: int, target_col: str, threads: int = 1, code_version: str = "",
+    cfg: TrainConfig, paths: TrainPaths, fold: int, target_col: str, threads: int = 1, code_version: str = "",
     on_epoch: Callable[[dict], None] | None = None, replica: int = 0,
 ) -> dict:
     """Train ``cfg`` on one fold and write its predictions (:class:`FoldTrainer`'s phases in order).
@@ -410,7 +388,7 @@ def _hard(targets: np.ndarray, multilabel: bool) -> np.ndarray:
     return (targets >= 0.5).astype(np.float32) if multilabel else targets.argmax(1)
 
 
-def _with_pseudo_labels(cfg: TrainConfig, paths: FoldPaths, data, y, tr_idx, classes, task):
+def _with_pseudo_labels(cfg: TrainConfig, paths: TrainPaths, data, y, tr_idx, classes, task):
     """The training data, targets and rows, with the teacher's confident test rows added for a student.
 
     Returns:
@@ -446,21 +424,6 @@ def _improves(metric, score: float, valid_loss: float, best_score: float | None,
         or metric.better(score, best_score)
         or (score == best_score and valid_loss < best_loss)
     )
-
-
-def _write_oof(path, table, va_idx, fold, target_col, classes, probs, meta, last_probs, plain=None) -> None:
-    """The fold's OOF file, with the last epoch's probabilities as ``last_epoch_<class>`` (gather reports the
-    CV at the last epoch from them) and, with test-time views, the plain probabilities as ``plain_prob_<class>``
-    (gather scores them as the CV without TTA); gather leaves both out of the model's OOF file."""
-    oof = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
-    oof[[f"last_epoch_{c}" for c in classes]] = last_probs
-    oof.insert(0, "row", va_idx)
-    oof.insert(1, "id", table["id"].to_numpy()[va_idx])
-    oof.insert(2, "fold", fold)
-    oof.insert(3, target_col, table["label"].to_numpy()[va_idx])
-    if plain is not None:
-        oof[[f"plain_prob_{c}" for c in classes]] = plain
-    write_parquet(oof, path, meta)
 
 
 def _stopped_early(cfg: TrainConfig, state: TrainState) -> bool:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from dataclasses import dataclass
 
 import pandas as pd
 import torch
 
-from foldwise.folds import load_folds
-from foldwise.io import load_classes, open_cache, sha256_file, sha256_json, write_parquet
+from foldwise.io import load_classes, open_cache, sha256_file, sha256_json
+from foldwise.jobs.data import fold_split
+from foldwise.jobs.paths import PredictPaths
+from foldwise.jobs.writers import job_meta, write_test
 from foldwise.models.arcface import HeadConfig
 from foldwise.models.factory import create_model
 from foldwise.tasks import get_task
@@ -25,20 +26,6 @@ from foldwise.train.settings import TrainConfig
 from foldwise.train.tta import tta_views
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PredictPaths:
-    """Inputs and output of one (model, fold) test prediction."""
-
-    weights: str
-    classes: str
-    folds: str
-    train_cache: str
-    test_cache: str
-    test_table: str
-    test: str
-    train_table: str | None = None  # an ArcFace model's reference labels
 
 
 def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int, threads: int = 1) -> dict:
@@ -63,7 +50,7 @@ def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int, threads:
     device = select_device()
     task = get_task(cfg.task)
     classes = load_classes(paths.classes)
-    tr_idx, _ = load_folds(paths.folds)[fold]
+    tr_idx, _ = fold_split(paths.folds, fold)
     train_data, test_data = open_cache(paths.train_cache), open_cache(paths.test_cache)
     model = create_model(
         cfg.backbone, len(classes), in_chans=train_data.shape[-1], pretrained=False, head=cfg.head, **cfg.model_kwargs
@@ -83,18 +70,8 @@ def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int, threads:
     probs = predict_views(
         net, inputs, None, cfg.predict_batch_size, views, use_cuda, task.activation, reference
     ).mean(0)
-    ids = pd.read_parquet(paths.test_table, columns=["id"])["id"]
-    if len(ids) != len(probs):
-        raise ValueError(f"{paths.test_cache} has {len(probs)} rows but the test table has {len(ids)}")
-    test = pd.DataFrame(probs, columns=[f"prob_{c}" for c in classes])
-    test.insert(0, "id", ids.to_numpy())
-    meta = {
-        "folds_sha256": sha256_file(paths.folds),
-        "config_sha256": sha256_json(dataclasses.asdict(cfg)),
-        "model": cfg.model,
-        "fold": str(fold),
-    }
-    write_parquet(test, paths.test, meta)
+    meta = job_meta(sha256_file(paths.folds), sha256_json(dataclasses.asdict(cfg)), cfg.model, fold)
+    test = write_test(paths.test, probs, classes, paths.test_table, paths.test_cache, meta)
     seconds = time.perf_counter() - t0
     log.info("predicted %d test rows with %s fold %d in %.1fs", len(test), cfg.model, fold, seconds)
     return {"rows": len(test), "seconds": seconds, "device": str(device)}

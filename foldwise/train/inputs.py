@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from foldwise.jobs.scaling import CHANNELS, Standardiser
 from foldwise.train.augment import AugmentConfig, BatchAugment, SeriesAugment
 from foldwise.train.inputs_base import InputsBase, model_mean_std
 from foldwise.train.video_inputs import VideoInputs
@@ -49,16 +50,17 @@ class SeriesInputs(InputsBase):
     """float32 ``(N, T, C)`` cache -> standardised ``(B, C, T)`` batches.
 
     Per-channel mean and standard deviation come from the training fold's rows
-    only, so nothing of the validation rows leaks into the scaling.
+    only (:class:`foldwise.jobs.scaling.Standardiser`, as a classic model's series),
+    so nothing of the validation rows leaks into the scaling; the batches are
+    standardised on the device, in float32.
     """
 
     def __init__(self, data: np.ndarray, model: torch.nn.Module, device: torch.device, augment: dict, train_rows=None):
         rows = np.arange(len(data)) if train_rows is None else np.sort(np.asarray(train_rows))
-        sample = np.asarray(data[rows], dtype=np.float64).reshape(-1, data.shape[-1])
-        mean, std = sample.mean(0), sample.std(0)
+        scaler = Standardiser(**CHANNELS).fit(data[rows])  # float64 statistics, as a classic model's series
         self.data, self.device = data, device
-        self.mean = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1)
-        self.std = torch.tensor(np.where(std > 1e-8, std, 1.0), dtype=torch.float32, device=device).view(1, -1, 1)
+        self.mean = torch.tensor(scaler.mean_, dtype=torch.float32, device=device).view(1, -1, 1)
+        self.std = torch.tensor(scaler.scale_, dtype=torch.float32, device=device).view(1, -1, 1)
         self.augment = SeriesAugment(AugmentConfig(**augment))
 
     def load(self, rows: np.ndarray) -> torch.Tensor:

@@ -6,18 +6,11 @@ Shape:
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sys
 
 import numpy as np
 import torch
-
-
-def derive_seed(*parts: object) -> int:
-    """A 31-bit seed from any values, stable across processes and Python versions."""
-    blob = "\x1f".join(map(str, parts)).encode()
-    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little") & 0x7FFFFFFF
 
 
 def cosine_with_warmup(step: int, total: int, warmup: int) -> float:
