@@ -127,6 +127,7 @@ rule predict_seed:
 rule refit:
     input:
         unpack(refit_teacher_inputs),
+        unpack(weights_inputs),
         table=rules.tables.output.train,
         classes=rules.tables.output.classes,
         folds=rules.folds.output.folds,
@@ -144,7 +145,7 @@ rule refit:
         "results/benchmarks/refit/{model}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: model_threads
     resources:
         gpu=model_gpus,
     params:
@@ -160,6 +161,7 @@ rule refit:
 rule refit_seed:
     input:
         unpack(refit_teacher_inputs),
+        unpack(weights_inputs),
         table=rules.tables.output.train,
         classes=rules.tables.output.classes,
         folds=rules.folds.output.folds,
@@ -177,7 +179,7 @@ rule refit_seed:
         "results/benchmarks/refit/{model}/seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: model_threads
     resources:
         gpu=model_gpus,
     params:

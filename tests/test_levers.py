@@ -291,6 +291,55 @@ def test_fold_k_student_reads_the_teacher_fold_k_predictions(digits_dir, tmp_pat
         assert "results/ensembles/duo/weights.json" in _inputs_of(text, "fold_teacher", {"teacher": "duo", "fold": "1"})
 
 
-def test_a_nets_refit_is_refused_at_plan_time():
-    with pytest.raises(ConfigError, match=r"'models.m.refit': full refits classic families only"):
-        validate({"data": {"dir": "unused"}, "models": {"m": {"backbone": "resnet10t", "refit": "full"}}}, files=False)
+def test_a_nets_refit_trains_for_the_folds_median_epoch():
+    from foldwise.train.refit import refit_schedule
+    from foldwise.train.settings import TrainConfig
+
+    cfg = TrainConfig(model="m", backbone="resnet10t", epochs=10, select_epoch="best", patience=3)
+    runs = [{"best_epoch": e, "best_weights": w} for e, w in ((4, "ema"), (7, "raw"), (6, "ema"), (9, "ema"))]
+    fit, derived = refit_schedule(cfg, runs)
+    assert derived == {"epochs": 7, "fold_epochs": [4, 7, 6, 9], "weights": "ema"}  # median 6.5, half up
+    assert (fit.epochs, fit.select_epoch, fit.patience) == (7, "last", None)
+    assert refit_schedule(TrainConfig(model="m", backbone="b", epochs=10, select_epoch="last"), runs)[0].epochs == 10
+    assert refit_schedule(cfg, runs[:2])[1]["weights"] == "raw"  # a tie keeps the raw weights
+
+
+@pytest.fixture(scope="module")
+def net_refit_run(digits_dir, tmp_path_factory):
+    """A finished tiny digits run: resnet10t, 2 folds x 2 epochs (best epoch), refit: blend."""
+    base = tmp_path_factory.mktemp("net_refit")
+    res = {**TINY["models"]["res"], "epochs": 2, "refit": "blend"}
+    cfg = {**TINY, "data": {**TINY["data"], "dir": str(digits_dir)}, "models": {"res": res}, "ensembles": {}}
+    pipe = Pipeline(copy_code(base / "code"), base / "work", cfg)
+    pipe.snakemake()
+    return pipe
+
+
+@pytest.mark.workflow
+def test_a_nets_refit_trains_on_every_row_and_blends_into_the_test_predictions(net_refit_run):
+    from foldwise.jobs.seeds import job_seed
+
+    res = net_refit_run.work / "results"
+    runs = [json.loads((res / "models" / "res" / f"fold{k}" / "metrics.json").read_text()) for k in (0, 1)]
+    refit = json.loads((res / "models" / "res" / "refit" / "metrics.json").read_text())
+    table = pd.read_parquet(res / "data" / "train.parquet")
+    assert refit["rows"] == len(table) and refit["fold_epochs"] == [r["best_epoch"] for r in runs]
+    assert refit["epochs"] == refit["epochs_run"] == int(np.floor(np.median(refit["fold_epochs"]) + 0.5))
+    assert refit["seed"] == job_seed(1, "res", "refit")
+    refit_test = pd.read_parquet(res / "models" / "res" / "refit" / "test.parquet")
+    folds = [pd.read_parquet(res / "models" / "res" / f"fold{k}" / "test.parquet") for k in (0, 1)]
+    probs = [c for c in refit_test.columns if c.startswith("prob_")]
+    want = (sum(f[probs].to_numpy() for f in folds) / 2 + refit_test[probs].to_numpy()) / 2
+    np.testing.assert_allclose(pd.read_parquet(res / "test" / "res.parquet")[probs].to_numpy(), want, rtol=1e-5)
+    assert json.loads((res / "scores" / "res.json").read_text())["test_from"] == "folds+refit"
+    assert net_refit_run.plan() == []
+
+
+@pytest.mark.workflow
+def test_a_nets_refit_reruns_byte_identically_and_alone(net_refit_run):
+    test = net_refit_run.work / "results" / "models" / "res" / "refit" / "test.parquet"
+    before = _digest(test)
+    plan = summarize(net_refit_run.plan("--forcerun", str(test.relative_to(net_refit_run.work))))
+    assert plan == {"refit[res]", "gather[res]", "submission[res]", "leaderboard", "all"}
+    net_refit_run.snakemake("--forcerun", str(test.relative_to(net_refit_run.work)))
+    assert _digest(test) == before

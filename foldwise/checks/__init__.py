@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 from foldwise.checks.base import Context, Problem, problem
 from foldwise.checks.files import _data_files
-from foldwise.checks.levers import _pseudo_source, _refit
+from foldwise.checks.levers import _pseudo_source
 from foldwise.checks.models import (
     _backbones,
     _families,
@@ -51,7 +51,7 @@ __all__ = [
 Check = Callable[[Context], Iterable[Problem]]
 CONFIG_CHECKS: tuple[Check, ...] = (
     _models_defined, _metrics_and_losses, _backbones, _families, _references, _ensemble_weights, _ensemble_settings,
-    _epoch_selection, _task_settings, _kind_settings, _techniques, _pseudo_source, _refit,
+    _epoch_selection, _task_settings, _kind_settings, _techniques, _pseudo_source,
 )
 FILE_CHECKS: tuple[Check, ...] = (_pretrained, _data_files)
 

@@ -30,12 +30,3 @@ def _pseudo_source(ctx: Context) -> Iterator[Problem]:
                                f"members {', '.join(nested)} are ensembles; name the models as its members, "
                                "or set pseudo.source: all (the student's CV then reads optimistic)")
 
-
-def _refit(ctx: Context) -> Iterator[Problem]:
-    """``refit`` is built for the classic families; a net's full-data refit is not available yet."""
-    from foldwise.classic.families import is_classic
-
-    for name, model in ctx.config["models"].items():
-        if model["refit"] != "none" and not is_classic(model):
-            yield problem(f"models.{name}.refit", f"{model['refit']} refits classic families only in this version; "
-                                                  "a net (family torch) submits its folds' mean: set refit: none")

@@ -127,10 +127,14 @@ class FoldTrainer:
         code_version: hash of the package code; a checkpoint made by other code is not resumed.
     """
 
-    def __init__(self, cfg: TrainConfig, paths: TrainPaths, fold: int, target_col: str, threads: int = 1,
-                 code_version: str = "", replica: int = 0):
+    def __init__(self, cfg: TrainConfig, paths: TrainPaths, fold: int | None, target_col: str, threads: int = 1,
+                 code_version: str = "", replica: int = 0, refit_weights: str = "raw"):
         self.cfg, self.paths, self.fold, self.target_col = cfg, paths, fold, target_col
         self.replica = replica  # models.<name>.seeds: seed s > 0 adds s to the seed's derivation
+        # fold None: a refit (foldwise.train.refit) trains on every labelled row, scores none, and keeps the
+        # last epoch's raw weights or their average (refit_weights: what most folds kept)
+        self.refit_weights = refit_weights
+        self.where = "refit" if fold is None else f"fold {fold}"
         self.threads, self.code_version = threads, code_version
         self.t_start = time.perf_counter()
         self.state = TrainState()
@@ -160,10 +164,10 @@ class FoldTrainer:
                              self.gen, self.extra)
         if resumed is not None:
             self.state = TrainState.from_checkpoint(resumed)
-            log.info("resuming %s fold %d from the checkpoint of epoch %d/%d", cfg.model, self.fold,
+            log.info("resuming %s %s from the checkpoint of epoch %d/%d", cfg.model, self.where,
                      self.state.epoch, cfg.epochs)
         if s.n_pseudo:
-            log.info("%s fold %d: %d training rows + %d pseudo-labelled test rows", cfg.model, self.fold,
+            log.info("%s %s: %d training rows + %d pseudo-labelled test rows", cfg.model, self.where,
                      len(s.tr_idx), s.n_pseudo)
         return self
 
@@ -171,9 +175,12 @@ class FoldTrainer:
         cfg, paths, fold = self.cfg, self.paths, self.fold
         task = get_task(cfg.task)
         classes, table, y, data = read_labelled(paths, task)
-        tr_idx, va_idx = fold_split(paths.folds, fold)
+        if fold is None:  # a refit: every labelled row trains, none is scored
+            tr_idx, va_idx = np.arange(len(table)), np.arange(0)
+        else:
+            tr_idx, va_idx = fold_split(paths.folds, fold)
         self.fold_train_rows = tr_idx  # input statistics come from the whole training fold, as in prediction
-        seed = job_seed(cfg.seed, cfg.model, fold, self.replica)
+        seed = job_seed(cfg.seed, cfg.model, "refit" if fold is None else fold, self.replica)
         groups = table["group"].to_numpy() if "group" in table else None
         # The rows that pick the epoch: the validation rows, or (inner) a slice of the training rows.
         tr_idx, sel_idx = selection_rows(cfg.select_epoch, y, tr_idx, va_idx, cfg.inner_fraction, seed, groups)
@@ -246,21 +253,31 @@ class FoldTrainer:
         size = cfg.batch_size
         return [np.sort(rows[order[k * size : (k + 1) * size]]) for k in range(self.steps_per_epoch)]
 
-    def _one_epoch(self, epoch: int) -> tuple[dict, bool]:
-        cfg, s, state = self.cfg, self.s, self.state
+    def _train_epoch(self, epoch: int) -> float:
+        """One pass over this epoch's batches; the mean training loss."""
+        cfg, s = self.cfg, self.s
         t0 = time.perf_counter()
         self.freezer.set_epoch(epoch)
         batches = self._batches()
         ema = self.ema
         train_loss = train_one_epoch(
             self.net, self.inputs, batches, s.y_train, self.criterion, self.optimizer, self.scheduler, self.gen,
-            progress=Progress(self.steps_per_epoch, f"{cfg.model} fold {self.fold} epoch {epoch}/{cfg.epochs}"),
+            progress=Progress(self.steps_per_epoch, f"{cfg.model} {self.where} epoch {epoch}/{cfg.epochs}"),
             mix=self.mixer if self.mix.active(epoch, cfg.epochs) else None,
             after_step=(lambda: ema.update(self.model, self.scheduler.last_epoch)) if ema is not None else None,
             train_mode=self.freezer.train_mode,
         )
         self.seen += sum(len(b) for b in batches)
         self.t_train += time.perf_counter() - t0
+        return train_loss
+
+    def _one_epoch(self, epoch: int) -> tuple[dict, bool]:
+        cfg, s, state = self.cfg, self.s, self.state
+        t0 = time.perf_counter()
+        train_loss = self._train_epoch(epoch)
+        if self.fold is None:
+            return self._refit_epoch(epoch, train_loss, t0), True
+        ema = self.ema
         evals = {"raw": self.evaluate(self.net, s.sel_idx)}
         if ema is not None:
             evals["ema"] = self.evaluate(ema.module, s.sel_idx)
@@ -293,6 +310,22 @@ class FoldTrainer:
             f" ({source})" if ema is not None else "", " *" if improved else "", row["lr"], row["seconds"],
         )
         return row, improved
+
+    def _refit_epoch(self, epoch: int, train_loss: float, t0: float) -> dict:
+        """A refit's epoch: no rows to score; after the last one its weights are kept (``best.pt``)."""
+        cfg, state = self.cfg, self.state
+        source = self.refit_weights if self.ema is not None else "raw"
+        row = {"epoch": epoch, "lr": max(g["lr"] for g in self.optimizer.param_groups), "train_loss": train_loss,
+               "seconds": time.perf_counter() - t0}
+        state.history.append(row)
+        state.epoch, state.best_epoch, state.best_weights, state.last_weights = epoch, epoch, source, source
+        if epoch == cfg.epochs:  # before the checkpoint: a resumed, finished refit finds its weights
+            save_atomic(self._weights(source).state_dict(), self.ckpt_dir / "best.pt")
+        save_checkpoint(self.ckpt_dir / "last.pt", state.to_checkpoint(), self.s.run_id, self.model, self.optimizer,
+                        self.scheduler, self.gen, self.extra)
+        log.info("%s refit epoch %d/%d train_loss %.4f lr %.2e %.1fs", cfg.model, epoch, cfg.epochs, train_loss,
+                 row["lr"], row["seconds"])
+        return row
 
     def _weights(self, source: str) -> torch.nn.Module:
         return self.model if source == "raw" else self.ema.module
@@ -352,6 +385,24 @@ class FoldTrainer:
             "peak_gpu_memory_mb": torch.cuda.max_memory_allocated() / 2**20 if self.use_cuda else None,
             "device": str(s.device),
             "select_epoch": cfg.select_epoch,
+        }
+
+
+    def finish_refit(self) -> dict:
+        """A refit's end: keep the last epoch's weights (``paths.weights``); return the job's summary."""
+        s, state = self.s, self.state
+        with atomic_path(self.paths.weights) as tmp:
+            shutil.copyfile(self.ckpt_dir / "best.pt", tmp)
+        return {
+            "rows": len(s.tr_idx),
+            "pseudo_rows": s.n_pseudo,
+            "seed": s.seed,
+            "epochs_run": len(state.history),
+            "best_weights": state.best_weights,
+            "train_seconds": self.t_train,
+            "samples_per_second": self.seen / self.t_train if self.t_train > 0 else None,
+            "peak_gpu_memory_mb": torch.cuda.max_memory_allocated() / 2**20 if self.use_cuda else None,
+            "device": str(s.device),
         }
 
 

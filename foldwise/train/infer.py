@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import time
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -28,7 +29,7 @@ from foldwise.train.tta import tta_views
 log = logging.getLogger(__name__)
 
 
-def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int, threads: int = 1) -> dict:
+def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int | None, threads: int = 1) -> dict:
     """Predict the test set with one fold's best weights and write ``id, prob_<class>...``.
 
     Series inputs are standardised with the statistics of the fold's training
@@ -39,7 +40,7 @@ def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int, threads:
     Args:
         cfg: the model's settings (as for training).
         paths: inputs and output.
-        fold: the fold whose weights are used.
+        fold: the fold whose weights are used; None for a refit (statistics of every labelled row).
         threads: CPU threads for torch.
 
     Returns:
@@ -50,8 +51,9 @@ def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int, threads:
     device = select_device()
     task = get_task(cfg.task)
     classes = load_classes(paths.classes)
-    tr_idx, _ = fold_split(paths.folds, fold)
     train_data, test_data = open_cache(paths.train_cache), open_cache(paths.test_cache)
+    # fold None: a refit's weights, fitted on every labelled row (foldwise.train.refit)
+    tr_idx = np.arange(len(train_data)) if fold is None else fold_split(paths.folds, fold)[0]
     model = create_model(
         cfg.backbone, len(classes), in_chans=train_data.shape[-1], pretrained=False, head=cfg.head, **cfg.model_kwargs
     )
@@ -70,8 +72,10 @@ def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int, threads:
     probs = predict_views(
         net, inputs, None, cfg.predict_batch_size, views, use_cuda, task.activation, reference
     ).mean(0)
-    meta = job_meta(sha256_file(paths.folds), sha256_json(dataclasses.asdict(cfg)), cfg.model, fold)
+    meta = job_meta(sha256_file(paths.folds), sha256_json(dataclasses.asdict(cfg)), cfg.model,
+                    "refit" if fold is None else fold)
     test = write_test(paths.test, probs, classes, paths.test_table, paths.test_cache, meta)
     seconds = time.perf_counter() - t0
-    log.info("predicted %d test rows with %s fold %d in %.1fs", len(test), cfg.model, fold, seconds)
+    log.info("predicted %d test rows with %s %s in %.1fs", len(test), cfg.model,
+             "refit" if fold is None else f"fold {fold}", seconds)
     return {"rows": len(test), "seconds": seconds, "device": str(device)}
