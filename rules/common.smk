@@ -26,7 +26,9 @@ SUBMISSIONS, CANDIDATES = PLAN.submissions, PLAN.candidates
 KIND = PLAN.kind.name
 CACHE_SCRIPT = PLAN.kind.cache_script
 ENV = "../envs/foldwise.yaml"
-GPUS_HERE = local_gpus()  # read once per plan; runtime/scheduling.py says how jobs share a machine
+GPUS_HERE = (
+    local_gpus()
+)  # read once per plan; runtime/scheduling.py says how jobs share a machine
 REPORT = "results/report"
 
 
@@ -158,7 +160,9 @@ def weights_content(wildcards):
 
 def model_script(rule_name):
     """Params function: the workflow script of a train/predict job, by the model's family."""
-    return lambda wildcards: families.script(rule_name, config["models"][wildcards.model])
+    return lambda wildcards: families.script(
+        rule_name, config["models"][wildcards.model]
+    )
 
 
 def model_code(rule_name):
@@ -168,7 +172,9 @@ def model_code(rule_name):
         model = config["models"][wildcards.model]
         modules = tuple(families.family_modules(model, KIND))
         script = families.script(rule_name, model)
-        return code_version(Path(workflow.basedir) / "workflow_scripts" / f"{script}.py", modules)
+        return code_version(
+            Path(workflow.basedir) / "workflow_scripts" / f"{script}.py", modules
+        )
 
     return inner
 
@@ -180,12 +186,16 @@ def model_gpus(wildcards):
 
 def model_threads(wildcards):
     """Threads function: the run's cores split over the train (or predict) jobs that run side by side."""
-    return job_threads(workflow._cores, len(MODELS) * len(FOLDS), model_gpus(wildcards), GPUS_HERE)
+    return job_threads(
+        workflow._cores, len(MODELS) * len(FOLDS), model_gpus(wildcards), GPUS_HERE
+    )
 
 
 def model_cache(split):
     """Input function: the cache of the model's size for one split."""
-    return lambda wildcards: rules.cache.output.npy.format(size=PLAN.cache_size(wildcards.model), split=split)
+    return lambda wildcards: rules.cache.output.npy.format(
+        size=PLAN.cache_size(wildcards.model), split=split
+    )
 
 
 def job_output(rule_name, key, seed=0, **wildcards):
@@ -196,12 +206,17 @@ def job_output(rule_name, key, seed=0, **wildcards):
 
 def seed_files(rule_name, key):
     """Input function: a train or predict output of every (seed, fold) of a model, seed-major."""
-    return lambda w: [job_output(rule_name, key, s, model=w.model, fold=k) for s, k in PLAN.seed_jobs(w.model)]
+    return lambda w: [
+        job_output(rule_name, key, s, model=w.model, fold=k)
+        for s, k in PLAN.seed_jobs(w.model)
+    ]
 
 
 def refit_files(key):
     """Input function: a refit output of each seed of a model with refit full or blend; [] with refit none."""
-    return lambda w: [job_output("refit", key, s, model=w.model) for s in PLAN.refit_seeds(w.model)]
+    return lambda w: [
+        job_output("refit", key, s, model=w.model) for s in PLAN.refit_seeds(w.model)
+    ]
 
 
 def refit_fold_runs(wildcards):
@@ -209,7 +224,10 @@ def refit_fold_runs(wildcards):
     if not PLAN.refit_reads_folds(wildcards.model):
         return []
     seed = int(wildcards.get("seed", 0))
-    return [job_output("train", "metrics", seed, model=wildcards.model, fold=k) for k in FOLDS]
+    return [
+        job_output("train", "metrics", seed, model=wildcards.model, fold=k)
+        for k in FOLDS
+    ]
 
 
 def reference_inputs(wildcards):
@@ -259,7 +277,9 @@ def refit_teacher_inputs(wildcards):
 def fold_teacher_tests(wildcards):
     """Input function: each member's fold-k test file of every seed, member-major."""
     jobs = PLAN.fold_teacher_jobs(wildcards.teacher)
-    return [job_output("predict", "test", s, model=m, fold=wildcards.fold) for m, s in jobs]
+    return [
+        job_output("predict", "test", s, model=m, fold=wildcards.fold) for m, s in jobs
+    ]
 
 
 def fold_teacher_weights(wildcards):
@@ -282,7 +302,9 @@ def prediction_path(name, key, member=False):
 
 def member_files(key):
     """Input function: the OOF or test file of each member of an ensemble."""
-    return lambda w: [prediction_path(m, key, member=True) for m in PLAN.ensemble_members(w.ensemble)]
+    return lambda w: [
+        prediction_path(m, key, member=True) for m in PLAN.ensemble_members(w.ensemble)
+    ]
 
 
 def prediction_file(key):
