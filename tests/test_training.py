@@ -18,7 +18,8 @@ from foldwise.metrics import get_metric
 from foldwise.models.sequence import SEQUENCE_MODELS
 from foldwise.jobs.paths import PredictPaths, TrainPaths
 from foldwise.train import fold as fold_module
-from foldwise.train.fold import _improves, train_fold
+from foldwise.train.fold import train_fold
+from foldwise.train.state import improves as _improves
 from foldwise.train.infer import predict_test_fold
 from foldwise.train.inputs import ImageInputs, SeriesInputs
 from foldwise.train.losses import balanced_class_weights, create_loss

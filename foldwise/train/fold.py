@@ -19,15 +19,14 @@ import dataclasses
 import logging
 import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 import torch
 
-from foldwise.io import atomic_path, open_cache, sha256_file, sha256_json, write_csv
+from foldwise.io import atomic_path, sha256_file, sha256_json, write_csv
 from foldwise.jobs.data import fold_split, read_labelled
 from foldwise.jobs.paths import TrainPaths
 from foldwise.jobs.seeds import job_seed
@@ -44,74 +43,13 @@ from foldwise.train.losses import balanced_class_weights, create_loss, with_arc_
 from foldwise.train.loop import Progress, cosine_with_warmup, sampling_weights, train_one_epoch
 from foldwise.train.mixing import MixConfig, create_mixer
 from foldwise.train.predict import build_reference, predict_views, select_device
-from foldwise.train.pseudo import PseudoConfig, StackedCache, read_teacher, select_pseudo, stack_targets
+from foldwise.train.pseudo import with_pseudo_labels
 from foldwise.train.selection import selection_rows
 from foldwise.train.settings import TrainConfig
+from foldwise.train.state import Evaluation, FoldSetup, TrainState, better_weights, hard_targets, improves, stopped_early
 from foldwise.train.tta import tta_views
 
 log = logging.getLogger(__name__)
-
-
-class Evaluation(NamedTuple):
-    """One set of weights on the validation rows: probabilities averaged over the test-time views,
-    the plain (identity view) probabilities, the metric and the log loss."""
-
-    probs: np.ndarray
-    plain: np.ndarray
-    score: float
-    loss: float
-
-
-@dataclass
-class TrainState:
-    """What a fold's training has reached; saved in every checkpoint, so a killed job resumes from it.
-
-    Shape:
-        best_valid, best_plain, last_valid: ``(V, K)`` float tensors of the selection rows' probabilities.
-    """
-
-    epoch: int = 0  # epochs completed
-    best_score: float | None = None  # the metric at the selected epoch so far
-    best_loss: float = float("inf")  # its validation log loss (breaks metric ties)
-    best_epoch: int = -1
-    bad_epochs: int = 0  # epochs since the last improvement (patience)
-    history: list = field(default_factory=list)  # one dict per epoch: history.csv
-    best_valid: torch.Tensor | None = None  # probabilities at the selected epoch (TTA-averaged)
-    best_plain: torch.Tensor | None = None  # the same without test-time views
-    best_weights: str = "raw"  # raw | ema: which weights scored them
-    last_valid: torch.Tensor | None = None  # probabilities at the last epoch run
-    last_weights: str = "raw"
-
-    def to_checkpoint(self) -> dict:
-        return {**dataclasses.asdict(self), "history": [dict(r) for r in self.history]}
-
-    @classmethod
-    def from_checkpoint(cls, saved: dict) -> "TrainState":
-        return cls(**saved)
-
-
-@dataclass
-class _Setup:
-    """Everything the epochs need, built once by :meth:`FoldTrainer.set_up`."""
-
-    device: torch.device
-    task: object
-    metric: object
-    log_loss: object
-    classes: list
-    table: pd.DataFrame
-    va_idx: np.ndarray
-    tr_idx: np.ndarray  # the rows trained on (the fold's training rows, less the inner slice)
-    sel_idx: np.ndarray  # the rows that select the epoch
-    y: np.ndarray
-    y_all: np.ndarray  # targets of every row the batches index (pseudo-labelled rows included)
-    y_train: torch.Tensor  # the same as a tensor
-    rows_train: np.ndarray  # the rows the batches are drawn from
-    n_pseudo: int
-    folds_sha: str
-    config_sha: str
-    run_id: str
-    seed: int
 
 
 class FoldTrainer:
@@ -171,7 +109,7 @@ class FoldTrainer:
                      len(s.tr_idx), s.n_pseudo)
         return self
 
-    def _read_inputs(self) -> _Setup:
+    def _read_inputs(self) -> FoldSetup:
         cfg, paths, fold = self.cfg, self.paths, self.fold
         task = get_task(cfg.task)
         classes, table, y, data = read_labelled(paths, task)
@@ -184,14 +122,14 @@ class FoldTrainer:
         groups = table["group"].to_numpy() if "group" in table else None
         # The rows that pick the epoch: the validation rows, or (inner) a slice of the training rows.
         tr_idx, sel_idx = selection_rows(cfg.select_epoch, y, tr_idx, va_idx, cfg.inner_fraction, seed, groups)
-        self.data, y_all, rows_tr, n_pseudo = _with_pseudo_labels(cfg, paths, data, y, tr_idx, classes, task)
+        self.data, y_all, rows_tr, n_pseudo = with_pseudo_labels(cfg, paths, data, y, tr_idx, classes, task)
         folds_sha, config_sha = sha256_file(paths.folds), sha256_json(dataclasses.asdict(cfg))
         run_id = sha256_json({
             "config": config_sha, "folds": folds_sha, "code": self.code_version,
             "table": sha256_file(paths.train_table), "cache": _stat(paths.train_cache),
             **({"teacher": sha256_file(paths.teacher), "test_cache": _stat(paths.test_cache)} if paths.teacher else {}),
         })
-        return _Setup(
+        return FoldSetup(
             device=select_device(), task=task, metric=get_metric(cfg.metric, task.name),
             log_loss=get_metric("log_loss", task.name), classes=classes, table=table, va_idx=va_idx, tr_idx=tr_idx,
             sel_idx=sel_idx, y=y, y_all=y_all, y_train=torch.tensor(y_all, dtype=torch.long if y_all.ndim == 1 else torch.float32),
@@ -228,14 +166,14 @@ class FoldTrainer:
         self.criterion = with_arc_margin(criterion, self.head.scale, self.head.margin) if self.head.arcface else criterion
         self.sample_p = None
         if cfg.oversample:
-            hard = _hard(s.y_all[s.rows_train], s.y.ndim == 2)
+            hard = hard_targets(s.y_all[s.rows_train], s.y.ndim == 2)
             self.sample_p = torch.as_tensor(sampling_weights(hard, n_classes), dtype=torch.float64)
 
     # ----- run epochs -----
 
     def run_epochs(self, on_epoch: Callable[[dict], None] | None = None) -> "FoldTrainer":
         """Train until ``epochs`` (or patience), checkpointing after every epoch."""
-        while self.state.epoch < self.cfg.epochs and not _stopped_early(self.cfg, self.state):
+        while self.state.epoch < self.cfg.epochs and not stopped_early(self.cfg, self.state):
             row, improved = self._one_epoch(self.state.epoch + 1)
             if on_epoch is not None:
                 on_epoch({**row, "epochs": self.cfg.epochs, "metric": self.cfg.metric, "improved": improved,
@@ -281,7 +219,7 @@ class FoldTrainer:
         evals = {"raw": self.evaluate(self.net, s.sel_idx)}
         if ema is not None:
             evals["ema"] = self.evaluate(ema.module, s.sel_idx)
-        source = _better_weights(s.metric, evals)
+        source = better_weights(s.metric, evals)
         ev = evals[source]
         row = {"epoch": epoch, "lr": max(g["lr"] for g in self.optimizer.param_groups), "train_loss": train_loss,
                "valid_loss": ev.loss, f"valid_{cfg.metric}": ev.score}
@@ -291,7 +229,7 @@ class FoldTrainer:
             row.update({"weights": source, **{f"valid_{cfg.metric}_{k}": e.score for k, e in evals.items()}})
         row["seconds"] = time.perf_counter() - t0
         state.history.append(row)
-        improved = cfg.select_epoch == "last" or _improves(s.metric, ev.score, ev.loss, state.best_score,
+        improved = cfg.select_epoch == "last" or improves(s.metric, ev.score, ev.loss, state.best_score,
                                                              state.best_loss)
         state.last_valid, state.last_weights = torch.from_numpy(ev.probs), source
         if improved:
@@ -430,55 +368,3 @@ def train_fold(
 def _stat(path: str) -> list[int]:
     st = Path(path).stat()
     return [st.st_size, st.st_mtime_ns]
-
-
-def _hard(targets: np.ndarray, multilabel: bool) -> np.ndarray:
-    """Targets as oversampling reads them: class indices, or 0/1 labels."""
-    if targets.ndim == 1:
-        return targets
-    return (targets >= 0.5).astype(np.float32) if multilabel else targets.argmax(1)
-
-
-def _with_pseudo_labels(cfg: TrainConfig, paths: TrainPaths, data, y, tr_idx, classes, task):
-    """The training data, targets and rows, with the teacher's confident test rows added for a student.
-
-    Returns:
-        ``(data, targets, training rows, pseudo-labelled row count)``; without a teacher, the
-        train cache, ``y``, ``tr_idx`` and 0.
-    """
-    if not cfg.teacher:
-        return data, y, tr_idx, 0
-    test = open_cache(paths.test_cache)
-    probs = read_teacher(paths.teacher, paths.test_table, classes)
-    if len(probs) != len(test):
-        raise ValueError(f"{paths.test_cache} has {len(test)} rows but the teacher predicted {len(probs)}")
-    pcfg = PseudoConfig(**cfg.pseudo)
-    pseudo = select_pseudo(probs, pcfg, multilabel=task.activation == "sigmoid")
-    dense = y.ndim == 2 or pcfg.labels == "soft"
-    targets = stack_targets(y, len(classes), len(test), pseudo, dense)
-    return StackedCache(data, test), targets, np.concatenate([tr_idx, len(y) + pseudo.rows]), len(pseudo.rows)
-
-
-def _better_weights(metric, evals: dict[str, Evaluation]) -> str:
-    """``raw``, or ``ema`` when the average scores better (a tie goes to the lower validation loss)."""
-    raw, ema = evals["raw"], evals.get("ema")
-    if ema is not None and _improves(metric, ema.score, ema.loss, raw.score, raw.loss):
-        return "ema"
-    return "raw"
-
-
-def _improves(metric, score: float, valid_loss: float, best_score: float | None,
-              best_loss: float = float("inf")) -> bool:
-    """Best by the metric; a tie (common with accuracy on small folds) goes to the lower validation loss."""
-    return (
-        best_score is None
-        or metric.better(score, best_score)
-        or (score == best_score and valid_loss < best_loss)
-    )
-
-
-def _stopped_early(cfg: TrainConfig, state: TrainState) -> bool:
-    # patience 0 stops at the first epoch without improvement, as 1 does: it must not stop before epoch 1.
-    return cfg.patience is not None and state.bad_epochs >= max(1, cfg.patience)
-
-

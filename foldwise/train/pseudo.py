@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from foldwise.errors import FoldwiseError
+from foldwise.io import open_cache
 
 
 @dataclass(frozen=True)
@@ -162,3 +163,23 @@ def stack_targets(y: np.ndarray, n_classes: int, n_test: int, pseudo: PseudoRows
     out[:n] = y
     out[n + pseudo.rows] = pseudo.targets.argmax(1)
     return out
+
+
+def with_pseudo_labels(cfg, paths, data, y, tr_idx, classes, task):
+    """The training data, targets and rows, with the teacher's confident test rows added for a student.
+
+    Returns:
+        ``(data, targets, training rows, pseudo-labelled row count)``; without a teacher, the
+        train cache, ``y``, ``tr_idx`` and 0.
+    """
+    if not cfg.teacher:
+        return data, y, tr_idx, 0
+    test = open_cache(paths.test_cache)
+    probs = read_teacher(paths.teacher, paths.test_table, classes)
+    if len(probs) != len(test):
+        raise ValueError(f"{paths.test_cache} has {len(test)} rows but the teacher predicted {len(probs)}")
+    pcfg = PseudoConfig(**cfg.pseudo)
+    pseudo = select_pseudo(probs, pcfg, multilabel=task.activation == "sigmoid")
+    dense = y.ndim == 2 or pcfg.labels == "soft"
+    targets = stack_targets(y, len(classes), len(test), pseudo, dense)
+    return StackedCache(data, test), targets, np.concatenate([tr_idx, len(y) + pseudo.rows]), len(pseudo.rows)
