@@ -72,10 +72,10 @@ def test_bad_config_names_the_key(cfg, message):
 
 
 def test_config_doc_is_current():
-    from foldwise.config import config_doc
+    from foldwise.reference import config_doc
 
     doc = (REPO / "docs" / "config.md").read_text()
-    assert doc == config_doc(), "run: python -m foldwise.config --write-docs"
+    assert doc == config_doc(), "run: python -m foldwise.reference --write-docs"
 
 
 def test_readme_points_at_the_config_doc_and_holds_no_copy_of_it():
@@ -87,7 +87,7 @@ def test_readme_points_at_the_config_doc_and_holds_no_copy_of_it():
 def test_every_schema_key_lands_in_exactly_one_group():
     from foldwise.checks.settings import KIND_ONLY
     from foldwise.classic.families import FAMILIES, FAMILY_NAMES, SHARED_KEYS, TORCH_KEYS
-    from foldwise.config import _reference_rows, reference_groups
+    from foldwise.reference import _reference_rows, reference_groups
 
     schema = load_schema()
     rows = [row for _, row in _reference_rows(schema)]
@@ -125,7 +125,7 @@ def _headings(text: str) -> list[str]:
 
 def _anchors(text: str) -> set[str]:
     """GitHub's anchors for the headings of ``text``: the slug, then -1, -2, ... for repeats."""
-    from foldwise.config import github_slug
+    from foldwise.reference import github_slug
 
     seen: dict[str, int] = {}
     anchors = set()
@@ -148,7 +148,7 @@ def _links(text: str) -> list[str]:
 
 
 def test_github_slug():
-    from foldwise.config import github_slug
+    from foldwise.reference import github_slug
 
     assert github_slug("Starting from a folder: `foldwise init`") == "starting-from-a-folder-foldwise-init"
     assert github_slug("Video demo (`make demo-video`, issue 13)") == "video-demo-make-demo-video-issue-13"
@@ -175,7 +175,7 @@ def test_readme_contents_list_every_section():
     readme = (REPO / "README.md").read_text()
     contents = readme.split("## Contents\n", 1)[1].split("\n## ", 1)[0]
     listed = re.findall(r"\]\(#([^)]+)\)", contents)
-    from foldwise.config import github_slug
+    from foldwise.reference import github_slug
 
     sections = [github_slug(h) for h in _headings(readme)[1:] if h not in ("Contents", "The two commands")]
     assert listed == sections, "update the README's Contents list"
