@@ -58,12 +58,27 @@ def long_csv_to_array(
         KeyError: a named column is missing.
         ValueError: ``length`` < 0 or a repeated (id, step) pair.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-
     if length < 0:
         raise ValueError(f"length must be >= 0, got {length}")
+    table, channels = _read_columns(csv_path, id_col, step_col, channels)
+    n_rows = table.num_rows
+    if n_rows == 0:
+        return np.empty(0, dtype=object), np.full((0, max(length, 1), len(channels)), pad_value, np.float32)
+    code, ids = _dense_ids(table.column(id_col))
+    step = table.column(step_col).to_numpy() if step_col else np.arange(n_rows)
+    code, perm = _sorted_rows(code, step, ids, csv_path)
+    return ids, _fixed_length(code, _values(table, channels, perm), len(ids), length, pad_value)
+
+
+def _read_columns(csv_path, id_col: str, step_col: str | None, channels: list[str] | None):
+    """The id, step and value columns of the CSV (ids as text, values float32), and the value columns' names.
+
+    Raises:
+        KeyError: a named column is missing.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     if channels is None:
         header = pacsv.open_csv(csv_path).schema.names
         channels = [c for c in header if c not in (id_col, step_col)]
@@ -84,12 +99,19 @@ def long_csv_to_array(
         if missing:
             raise KeyError(f"{csv_path}: no column(s) {missing}; columns are: {', '.join(header)}") from None
         raise
-    n_rows = table.num_rows
-    if n_rows == 0:
-        return np.empty(0, dtype=object), np.full((0, max(length, 1), len(channels)), pad_value, np.float32)
+    return table, channels
 
-    # Ids -> dense codes 0..N-1 in sorted id order (hash once, sort only the N unique ids).
-    encoded = pc.dictionary_encode(table.column(id_col)).combine_chunks()
+
+def _dense_ids(column) -> tuple[np.ndarray, np.ndarray]:
+    """Ids -> dense codes 0..N-1 in sorted id order (hash once, sort only the N unique ids).
+
+    Returns:
+        ``(code per row, the N unique ids sorted as text)``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(column).combine_chunks()
     uniques = encoded.dictionary
     order_of_uniques = np.asarray(pc.sort_indices(uniques))
     code = encoded.indices.to_numpy(zero_copy_only=False)
@@ -97,22 +119,33 @@ def long_csv_to_array(
         rank = np.empty(len(uniques), dtype=code.dtype)
         rank[order_of_uniques] = np.arange(len(uniques), dtype=code.dtype)
         code = rank[code]
-    ids = uniques.take(pa.array(order_of_uniques)).to_numpy(zero_copy_only=False)
-    step = table.column(step_col).to_numpy() if step_col else np.arange(n_rows)
+    return code, uniques.take(pa.array(order_of_uniques)).to_numpy(zero_copy_only=False)
 
-    # Sort rows by (id, step) unless they already are (strictly, which also rules out repeated steps).
+
+def _sorted_rows(code: np.ndarray, step: np.ndarray, ids: np.ndarray, csv_path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows by (id, step), unless they already are (strictly, which also rules out repeated steps).
+
+    Returns:
+        ``(codes in row order, the permutation applied or None)``.
+
+    Raises:
+        ValueError: an id has the same step twice.
+    """
     d_code = np.diff(code)
-    perm = None
-    if np.any((d_code < 0) | ((d_code == 0) & (np.diff(step) <= 0))):
-        perm = np.lexsort((step, code))
-        code, step = code[perm], step[perm]
-        same = code[1:] == code[:-1]
-        if np.any(step[1:][same] == step[:-1][same]):
-            i = int(np.flatnonzero(same & (step[1:] == step[:-1]))[0])
-            raise ValueError(f"{csv_path}: id {ids[code[i]]} has step {step[i]} twice")
+    if not np.any((d_code < 0) | ((d_code == 0) & (np.diff(step) <= 0))):
+        return code, None
+    perm = np.lexsort((step, code))
+    code, step = code[perm], step[perm]
+    same = code[1:] == code[:-1]
+    if np.any(step[1:][same] == step[:-1][same]):
+        i = int(np.flatnonzero(same & (step[1:] == step[:-1]))[0])
+        raise ValueError(f"{csv_path}: id {ids[code[i]]} has step {step[i]} twice")
+    return code, perm
 
-    # Values as (rows, C) float32, NaN where empty.
-    values = np.empty((n_rows, len(channels)), dtype=np.float32)
+
+def _values(table, channels: list[str], perm: np.ndarray | None) -> np.ndarray:
+    """The value columns as ``(rows, C)`` float32 in row order, NaN where empty."""
+    values = np.empty((table.num_rows, len(channels)), dtype=np.float32)
     if perm is None:  # record batch by record batch: contiguous blocks of rows, ~2x faster than whole columns
         offset = 0
         for batch in table.select(channels).to_batches():
@@ -123,18 +156,26 @@ def long_csv_to_array(
     else:
         for c, name in enumerate(channels):
             values[:, c] = table.column(name).to_numpy()[perm]
+    return values
 
-    n_ids = len(ids)
+
+def _fixed_length(code: np.ndarray, values: np.ndarray, n_ids: int, length: int, pad_value: float) -> np.ndarray:
+    """One ``(length, C)`` sequence per id: the first ``length`` steps, padded at the end.
+
+    Shape:
+        code: ``(rows,)`` sorted; values: ``(rows, C)``. Returns ``(n_ids, length, C)`` float32
+        (``length`` 0: the longest sequence's).
+    """
     counts = np.bincount(code, minlength=n_ids)
     length = length or int(counts.max())
     if np.all(counts == length):  # the common case: every sequence has exactly `length` steps
-        return ids, values.reshape(n_ids, length, len(channels))
+        return values.reshape(n_ids, length, values.shape[1])
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    pos = np.arange(n_rows) - starts[code]
+    pos = np.arange(len(code)) - starts[code]
     keep = pos < length
-    out = np.full((n_ids, length, len(channels)), pad_value, dtype=np.float32)
+    out = np.full((n_ids, length, values.shape[1]), pad_value, dtype=np.float32)
     out[code[keep], pos[keep]] = values[keep]
-    return ids, out
+    return out
 
 
 def read_long_csv(
