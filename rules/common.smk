@@ -322,11 +322,6 @@ def candidate_files(key):
     return lambda wildcards: [prediction_path(n, key) for n in CANDIDATES]
 
 
-def entries_predictions(key):
-    """Input function: the OOF or test file of every model and ensemble."""
-    return candidate_files(key)
-
-
 def submitted_predictions(key):
     """Input function: the OOF or test file of every submitted model or ensemble."""
     return lambda wildcards: [prediction_path(n, key) for n in SUBMISSIONS]

@@ -107,7 +107,7 @@ rule plot_confusion:
 
 rule plot_recall:
     input:
-        oofs=entries_predictions("oof"),
+        oofs=candidate_files("oof"),
         reports=expand(rules.submission.output.report, name=SUBMISSIONS),
         classes=rules.tables.output.classes,
     output:
@@ -131,7 +131,7 @@ rule plot_recall:
 
 rule plot_calibration:
     input:
-        oofs=entries_predictions("oof"),
+        oofs=candidate_files("oof"),
         classes=rules.tables.output.classes,
     output:
         plot=report(
