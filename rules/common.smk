@@ -36,6 +36,11 @@ def _alternatives(names):
     return "|".join(re.escape(n) for n in names) or "(?!)"
 
 
+NETS, CLASSICS = _alternatives(PLAN.nets), _alternatives(
+    PLAN.classics
+)  # per-rule {model}
+
+
 wildcard_constraints:
     model=_alternatives(MODELS),
     ensemble=_alternatives(ENSEMBLES),
@@ -158,30 +163,22 @@ def weights_content(wildcards):
 ##### model jobs: nets or classic (CPU-only) families, seeds and refits #####
 
 
-def model_script(rule_name):
-    """Params function: the workflow script of a train/predict job, by the model's family."""
-    return lambda wildcards: families.script(
-        rule_name, config["models"][wildcards.model]
-    )
-
-
-def model_code(rule_name):
-    """Params function: hash of the code a model's train/predict job runs (a classic family: its modules only)."""
+def model_code(script):
+    """Params function: hash of a train/predict/refit job's script and, for a classic model, the
+    modules of its family's features and head (imported by name): an edit re-runs only their models.
+    """
 
     def inner(wildcards):
-        model = config["models"][wildcards.model]
-        modules = tuple(families.family_modules(model, KIND))
-        script = families.script(rule_name, model)
-        return code_version(
-            Path(workflow.basedir) / "workflow_scripts" / f"{script}.py", modules
-        )
+        modules = families.family_modules(config["models"][wildcards.model], KIND)
+        path = Path(workflow.basedir) / "workflow_scripts" / f"{script}.py"
+        return code_version(path, tuple(modules))
 
     return inner
 
 
 def model_gpus(wildcards):
-    """Resources function: 1 GPU for a net's train/predict job on a GPU machine, else 0."""
-    return job_gpus(families.gpus(config["models"][wildcards.model]) > 0, GPUS_HERE)
+    """Resources function: 1 GPU for a net's train/predict job on a GPU machine, else 0 (classic: none)."""
+    return job_gpus(PLAN.is_net(wildcards.model), GPUS_HERE)
 
 
 def model_threads(wildcards):

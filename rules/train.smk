@@ -1,3 +1,7 @@
+# Nets (torch): one train and one predict job per (fold, seed), one refit per seed. The classic
+# families' jobs, writing the same files, are in classic.smk.
+
+
 rule train:
     input:
         unpack(teacher_inputs),
@@ -15,6 +19,8 @@ rule train:
         "logs/train/{model}/fold{fold}.log",
     benchmark:
         "results/benchmarks/train/{model}/fold{fold}.tsv"
+    wildcard_constraints:
+        model=NETS,
     conda:
         ENV
     threads: model_threads
@@ -25,9 +31,8 @@ rule train:
         target_col=target_col,
         checkpoint_dir="results/checkpoints/{model}/fold{fold}",
         code=model_code("train"),
-        script=model_script("train"),
     script:
-        "../workflow_scripts/{params.script}.py"
+        "../workflow_scripts/train.py"
 
 
 rule predict:
@@ -46,6 +51,8 @@ rule predict:
         "logs/predict/{model}/fold{fold}.log",
     benchmark:
         "results/benchmarks/predict/{model}/fold{fold}.tsv"
+    wildcard_constraints:
+        model=NETS,
     conda:
         ENV
     threads: model_threads
@@ -54,9 +61,8 @@ rule predict:
     params:
         settings=model_params,
         code=model_code("predict"),
-        script=model_script("predict"),
     script:
-        "../workflow_scripts/{params.script}.py"
+        "../workflow_scripts/predict.py"
 
 
 # models.<name>.seeds: seed s > 0 of a fold is its own train and predict job, in fold{k}/seed{s}/
@@ -78,6 +84,8 @@ rule train_seed:
         "logs/train/{model}/fold{fold}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{model}/fold{fold}/seed{seed}.tsv"
+    wildcard_constraints:
+        model=NETS,
     conda:
         ENV
     threads: model_threads
@@ -88,9 +96,8 @@ rule train_seed:
         target_col=target_col,
         checkpoint_dir="results/checkpoints/{model}/fold{fold}/seed{seed}",
         code=model_code("train"),
-        script=model_script("train"),
     script:
-        "../workflow_scripts/{params.script}.py"
+        "../workflow_scripts/train.py"
 
 
 rule predict_seed:
@@ -108,6 +115,8 @@ rule predict_seed:
         "logs/predict/{model}/fold{fold}/seed{seed}.log",
     benchmark:
         "results/benchmarks/predict/{model}/fold{fold}/seed{seed}.tsv"
+    wildcard_constraints:
+        model=NETS,
     conda:
         ENV
     threads: model_threads
@@ -116,9 +125,8 @@ rule predict_seed:
     params:
         settings=model_params,
         code=model_code("predict"),
-        script=model_script("predict"),
     script:
-        "../workflow_scripts/{params.script}.py"
+        "../workflow_scripts/predict.py"
 
 
 # models.<name>.refit: full | blend: one more job per seed fits on every labelled row and predicts the test set
@@ -143,6 +151,8 @@ rule refit:
         "logs/refit/{model}.log",
     benchmark:
         "results/benchmarks/refit/{model}.tsv"
+    wildcard_constraints:
+        model=NETS,
     conda:
         ENV
     threads: model_threads
@@ -153,9 +163,8 @@ rule refit:
         target_col=target_col,
         checkpoint_dir="results/checkpoints/{model}/refit",
         code=model_code("refit"),
-        script=model_script("refit"),
     script:
-        "../workflow_scripts/{params.script}.py"
+        "../workflow_scripts/refit.py"
 
 
 rule refit_seed:
@@ -177,6 +186,8 @@ rule refit_seed:
         "logs/refit/{model}/seed{seed}.log",
     benchmark:
         "results/benchmarks/refit/{model}/seed{seed}.tsv"
+    wildcard_constraints:
+        model=NETS,
     conda:
         ENV
     threads: model_threads
@@ -187,9 +198,8 @@ rule refit_seed:
         target_col=target_col,
         checkpoint_dir="results/checkpoints/{model}/refit/seed{seed}",
         code=model_code("refit"),
-        script=model_script("refit"),
     script:
-        "../workflow_scripts/{params.script}.py"
+        "../workflow_scripts/refit.py"
 
 
 # pseudo.source: fold - a teacher's fold-k test predictions when they are not one file already

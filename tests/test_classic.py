@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from foldwise.classic.families import code_version, family_modules, gpus, model_keys
+from foldwise.classic.families import code_version, family_modules, is_classic, model_keys
 from foldwise.runtime.scheduling import local_gpus
 from foldwise.classic.fit import ClassicModel
 from foldwise.classic.state import load_state, save_state
@@ -191,7 +191,7 @@ def test_settings_hold_only_what_the_family_reads():
     assert rocket["multirocket"]["head"] == "ridge" and "epochs" not in rocket and "lightgbm" not in rocket
     net = model_settings(cfg, "n")
     assert not any(k in net for k in ("family", "multirocket", "minirocket", "lightgbm", "logistic"))
-    assert gpus(cfg["models"]["m"]) == 0 and gpus(cfg["models"]["n"]) == 1
+    assert is_classic(cfg["models"]["m"]) and not is_classic(cfg["models"]["n"])
     assert model_keys({"backbone": "x", "epochs": 1}) == {"backbone": "x", "epochs": 1}
 
 
@@ -280,8 +280,8 @@ def _plan_after_edit(pipe: Pipeline, module: str) -> set[str]:
 
 
 def _model_jobs(model: str) -> set[str]:
-    return {f"{rule}[{model},{k}]" for rule in ("train", "predict") for k in (0, 1)} | {f"gather[{model}]",
-                                                                                       f"submission[{model}]"}
+    rules = ("train_classic",) if model != "r1d" else ("train", "predict")  # a classic fold job predicts too
+    return {f"{rule}[{model},{k}]" for rule in rules for k in (0, 1)} | {f"gather[{model}]", f"submission[{model}]"}
 
 
 @pytest.mark.workflow

@@ -159,7 +159,7 @@ LEVER_RUN = {
     },
 }
 AFTER_ROCKET = {"gather[rocket]", "submission[rocket]", "leaderboard", "all"}
-SEED1 = {"train_seed[rocket,0,1]", "train_seed[rocket,1,1]", "predict_seed[rocket,0,1]", "predict_seed[rocket,1,1]"}
+SEED1 = {"train_classic_seed[rocket,0,1]", "train_classic_seed[rocket,1,1]"}
 
 
 @pytest.fixture(scope="module")
@@ -219,8 +219,8 @@ def test_levers_change_only_their_jobs(lever_run):
     def lin_refit(cfg):
         cfg["models"]["lin"].update(refit="full", seeds=2)
 
-    want = {"refit[lin]", "refit_seed[lin,1]", "train_seed[lin,0,1]", "train_seed[lin,1,1]", "predict_seed[lin,0,1]",
-            "predict_seed[lin,1,1]", "gather[lin]", "submission[lin]", "leaderboard", "all"}
+    want = {"refit_classic[lin]", "refit_classic_seed[lin,1]", "train_classic_seed[lin,0,1]",
+            "train_classic_seed[lin,1,1]", "gather[lin]", "submission[lin]", "leaderboard", "all"}
     assert _plan_with(lever_run, lin_refit) == want
 
 
@@ -235,7 +235,8 @@ def test_defaults_leave_todays_dag_as_it_was(lever_run, tmp_path):
         m.update(seeds=1, refit="none")
     plans = [summarize(Pipeline(lever_run.code, tmp_path / name, c).plan()) for name, c in (("a", bare), ("b", explicit))]
     assert plans[0] == plans[1]
-    assert not any(re.match(r"(train_seed|predict_seed|refit|refit_seed|fold_teacher)\[", j) for j in plans[0])
+    assert not any(re.match(r"(train_seed|predict_seed|refit|refit_seed|train_classic_seed|refit_classic.*|fold_teacher)\[", j)
+                   for j in plans[0])
 
 
 @pytest.mark.workflow
@@ -243,7 +244,7 @@ def test_one_seed_of_one_fold_reruns_alone_and_byte_identically(lever_run):
     res = lever_run.work / "results"
     target = "results/models/rocket/fold1/seed1/oof.parquet"
     plan = summarize(lever_run.plan("--forcerun", target))
-    assert plan == {"train_seed[rocket,1,1]", "predict_seed[rocket,1,1]"} | AFTER_ROCKET
+    assert plan == {"train_classic_seed[rocket,1,1]"} | AFTER_ROCKET
     files = [res / "models/rocket/fold1/seed1/oof.parquet", res / "models/rocket/fold1/seed1/test.parquet",
              res / "oof/rocket.parquet", res / "test/rocket.parquet", res / "submissions/rocket.csv"]
     before = [_digest(p) for p in files]

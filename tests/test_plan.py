@@ -62,6 +62,7 @@ def test_seeds_refits_and_what_a_refit_reads(digits_dir):
     assert plan.refit_seeds("lin") == [0, 1] and plan.refit_seeds("res") == []
     assert plan.refit_reads_folds("res") and not plan.refit_reads_folds("lin")
     assert plan.is_net("res") and not plan.is_net("lin")
+    assert "res" in plan.nets and "lin" in plan.classics and not set(plan.nets) & set(plan.classics)
     assert "seeds" not in plan.model_params("res")  # a lever shapes the DAG, not one job's training
 
 

@@ -1,4 +1,4 @@
-"""Rule refit, classic families: fit one model (one seed) on every labelled row and predict the test cache."""
+"""Rule refit_classic: fit one model (one seed) on every labelled row and predict the test cache."""
 
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ def main() -> None:
         train_table=i.table, classes=i.classes, folds=i.folds, train_cache=i.train_cache, oof=None, history=None,
         weights=o.weights, test_cache=i.test_cache, test_table=i.test_table, test=o.test, fold_runs=tuple(i.fold_runs),
     )
-    replica = int(snakemake.wildcards.get("seed", 0))  # the refit_seed rule's {seed}
+    replica = int(snakemake.wildcards.get("seed", 0))  # refit_classic_seed's {seed}
     summary = refit_classic(snakemake.params.settings, paths, snakemake.threads, replica=replica)
     write_json(o.metrics, {**summary, "manifest": run_manifest(snakemake.params.settings, summary["device"])})
 

@@ -1,4 +1,4 @@
-"""Rule train, classic families (ROCKET, logistic, LightGBM): fit one model on one fold, on the CPU."""
+"""Rule train_classic (ROCKET, HYDRA, QUANT, logistic, LightGBM, …): fit one fold on the CPU, predict its test rows."""
 
 import logging
 from typing import TYPE_CHECKING
@@ -22,11 +22,12 @@ def main() -> None:
     i, o = snakemake.input, snakemake.output
     paths = TrainPaths(
         train_table=i.table, classes=i.classes, folds=i.folds, train_cache=i.train_cache,
-        oof=o.oof, history=o.history, weights=o.weights,
+        oof=o.oof, history=o.history, weights=o.weights, test_cache=i.test_cache, test_table=i.test_table,
+        test=o.test,
     )
     summary = train_classic_fold(
         snakemake.params.settings, paths, int(snakemake.wildcards.fold), snakemake.params.target_col, snakemake.threads,
-        replica=int(snakemake.wildcards.get("seed", 0)),  # models.<name>.seeds: the train_seed rule's {seed}
+        replica=int(snakemake.wildcards.get("seed", 0)),  # models.<name>.seeds: train_classic_seed's {seed}
     )
     write_json(o.metrics, {**summary, "manifest": run_manifest(snakemake.params.settings, summary["device"])})
 

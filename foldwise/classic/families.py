@@ -88,11 +88,6 @@ def is_classic(model: dict) -> bool:
     return family_of(model) != TORCH
 
 
-def gpus(model: dict) -> int:
-    """GPUs one train or predict job of the model asks for: 1 for nets, 0 for CPU-only families."""
-    return 0 if is_classic(model) else 1
-
-
 def features_of(model: dict, kind: str) -> str | None:
     """The feature transform a classic model uses (``auto`` resolved by the data kind); None for nets."""
     family = family_of(model)
@@ -119,11 +114,6 @@ def model_keys(model: dict) -> dict:
     if family == TORCH:  # as before families existed: a net's params and config hash are unchanged
         return {k: v for k, v in model.items() if k not in FAMILIES and k != "family"}
     return {k: v for k, v in model.items() if k in SHARED_KEYS or k == family}
-
-
-def script(rule: str, model: dict) -> str:
-    """The workflow script of a ``train`` or ``predict`` job: ``train`` / ``train_classic``, …"""
-    return f"{rule}_classic" if is_classic(model) else rule
 
 
 def code_version(script_path: str | Path, model: dict, kind: str) -> str:

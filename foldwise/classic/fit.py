@@ -1,10 +1,11 @@
-"""Training and test prediction of one (classic model, fold): the ``train`` and ``predict`` rules' CPU path.
+"""Training and test prediction of one (classic model, fold): the ``train_classic`` rule.
 
-The same files as a net's job: the fold's OOF predictions (``oof.parquet``), a
-one-row ``history.csv``, the fitted state in ``best.pt`` (an ``.npz`` archive
-of arrays, see :mod:`foldwise.classic.state`) and a summary for
-``metrics.json``; ``predict`` writes the fold's ``test.parquet`` from that
-state, without refitting.
+The same files as a net's ``train`` and ``predict`` jobs together: the fold's
+OOF predictions (``oof.parquet``), a one-row ``history.csv``, the fitted state
+in ``best.pt`` (an ``.npz`` archive of arrays, see :mod:`foldwise.classic.state`),
+a summary for ``metrics.json`` and the fold's ``test.parquet``, predicted from
+the fitted chain in memory (one process: the imports, numba's kernels and the
+transform are paid once per fold, not twice).
 
 A model is a short chain, each step fitted on the fold's training rows only:
 per-channel standardisation of series (statistics of the training rows, as the
@@ -29,7 +30,7 @@ from foldwise.classic.state import load_state, save_state
 from foldwise.errors import FoldwiseError
 from foldwise.io import load_classes, open_cache, sha256_file, sha256_json, write_csv
 from foldwise.jobs.data import fold_split, read_labelled
-from foldwise.jobs.paths import PredictPaths, TrainPaths
+from foldwise.jobs.paths import TrainPaths
 from foldwise.jobs.scaling import CHANNELS, Standardiser
 from foldwise.jobs.seeds import job_seed
 from foldwise.jobs.writers import job_meta, write_oof, write_test
@@ -215,6 +216,7 @@ def train_classic_fold(
     """Fit a classic model on one fold's training rows and write its files (as :func:`foldwise.train.fold.train_fold`).
 
     ``replica`` is the seed index of ``models.<name>.seeds`` (:func:`foldwise.jobs.seeds.job_seed`).
+    With ``paths.test`` set, the fold's test predictions are written too (as the net's ``predict`` job writes them).
 
     Returns:
         The summary for ``metrics.json``: best epoch (1; LightGBM: its best round), validation score, seconds.
@@ -244,6 +246,9 @@ def train_classic_fold(
     write_csv(pd.DataFrame([row]), paths.history)
     model.save(paths.weights, {"config_sha256": config_sha, "folds_sha256": folds_sha, "seed": seed,
                                "fold": fold, "classes": list(classes)})
+    if paths.test is not None:  # the fold's test predictions from the fitted chain in memory: no second job
+        test_meta = job_meta(folds_sha, config_sha, settings["model"], fold, replica=replica)
+        predict_test(model, paths.classes, paths.test_cache, paths.test_table, paths.test, test_meta)
     log.info("%s fold %d (%s, %s features, %s head): valid_%s %.4f valid_loss %.4f in %.1fs %s", settings["model"],
              fold, model.family, model.features, model.head_name, settings["metric"], score, valid_loss, seconds, info)
     return {
@@ -258,18 +263,6 @@ def train_classic_fold(
         "family": model.family,
         **{f"head_{k}": v for k, v in info.items()},
     }
-
-
-def predict_classic_fold(settings: dict, paths: PredictPaths, fold: int, threads: int = 1,
-                         replica: int = 0) -> dict:
-    """Predict the test cache with one fold's fitted state and write ``id, prob_<class>...``."""
-    t0 = time.perf_counter()
-    model = ClassicModel.load(paths.weights, settings, threads)
-    meta = job_meta(sha256_file(paths.folds), sha256_json(settings), settings["model"], fold, replica=replica)
-    test = predict_test(model, paths.classes, paths.test_cache, paths.test_table, paths.test, meta)
-    seconds = time.perf_counter() - t0
-    log.info("predicted %d test rows with %s fold %d in %.1fs", len(test), settings["model"], fold, seconds)
-    return {"rows": len(test), "seconds": seconds, "device": "cpu"}
 
 
 def predict_test(model: ClassicModel, classes_path: str, test_cache: str, test_table: str, out: str,

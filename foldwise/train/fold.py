@@ -33,7 +33,6 @@ from foldwise.jobs.seeds import job_seed
 from foldwise.jobs.writers import job_meta, write_oof
 from foldwise.metrics import get_metric
 from foldwise.models.arcface import HeadConfig
-from foldwise.models.factory import create_model
 from foldwise.tasks import get_task
 from foldwise.train.checkpoint import save_atomic, save_checkpoint, try_resume
 from foldwise.train.ema import create_ema
@@ -42,7 +41,8 @@ from foldwise.train.inputs import create_inputs
 from foldwise.train.losses import balanced_class_weights, create_loss, with_arc_margin
 from foldwise.train.loop import Progress, cosine_with_warmup, sampling_weights, train_one_epoch
 from foldwise.train.mixing import MixConfig, create_mixer
-from foldwise.train.predict import build_reference, predict_views, select_device
+from foldwise.train.net import arcface_reference, build_net
+from foldwise.train.predict import predict_views, select_device
 from foldwise.train.pseudo import with_pseudo_labels
 from foldwise.train.selection import selection_rows
 from foldwise.train.settings import TrainConfig
@@ -139,12 +139,8 @@ class FoldTrainer:
 
     def _build_net(self) -> None:
         cfg, s = self.cfg, self.s
-        model = create_model(cfg.backbone, len(s.classes), in_chans=self.data.shape[-1], pretrained=cfg.pretrained,
-                             head=cfg.head, **cfg.model_kwargs)
-        channels_last = self.use_cuda and cfg.kind == "images"
-        self.model = model.to(s.device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+        self.model, self.net = build_net(cfg, len(s.classes), self.data.shape[-1], s.device, cfg.pretrained)
         self.inputs = create_inputs(cfg.kind, self.data, self.model, s.device, cfg.augment, self.fold_train_rows)
-        self.net = torch.compile(self.model) if cfg.compile else self.model  # shares parameters with `model`
 
     def _build_optimisation(self) -> None:
         cfg, s = self.cfg, self.s
@@ -271,10 +267,7 @@ class FoldTrainer:
     def evaluate(self, module: torch.nn.Module, rows: np.ndarray) -> Evaluation:
         """``module`` on ``rows`` through the test-time views (ArcFace: against the training rows' embeddings)."""
         cfg, s = self.cfg, self.s
-        reference = None
-        if self.head.arcface:
-            reference = build_reference(module, self.inputs, s.tr_idx, s.y[s.tr_idx], len(s.classes),
-                                        self.head.neighbours, self.head.scale, cfg.predict_batch_size, self.use_cuda)
+        reference = arcface_reference(cfg, module, self.inputs, s.tr_idx, s.y[s.tr_idx], len(s.classes), self.use_cuda)
         out = predict_views(module, self.inputs, rows, cfg.predict_batch_size, self.views, self.use_cuda,
                             s.task.activation, reference)
         probs = out.mean(0)

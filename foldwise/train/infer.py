@@ -18,11 +18,10 @@ from foldwise.io import load_classes, open_cache, sha256_file, sha256_json
 from foldwise.jobs.data import fold_split
 from foldwise.jobs.paths import PredictPaths
 from foldwise.jobs.writers import job_meta, write_test
-from foldwise.models.arcface import HeadConfig
-from foldwise.models.factory import create_model
 from foldwise.tasks import get_task
 from foldwise.train.inputs import create_inputs
-from foldwise.train.predict import build_reference, predict_views, select_device
+from foldwise.train.net import arcface_reference, build_net, uses_arcface
+from foldwise.train.predict import predict_views, select_device
 from foldwise.train.settings import TrainConfig
 from foldwise.train.tta import tta_views
 
@@ -54,20 +53,14 @@ def predict_test_fold(cfg: TrainConfig, paths: PredictPaths, fold: int | None, t
     train_data, test_data = open_cache(paths.train_cache), open_cache(paths.test_cache)
     # fold None: a refit's weights, fitted on every labelled row (foldwise.train.refit)
     tr_idx = np.arange(len(train_data)) if fold is None else fold_split(paths.folds, fold)[0]
-    model = create_model(
-        cfg.backbone, len(classes), in_chans=train_data.shape[-1], pretrained=False, head=cfg.head, **cfg.model_kwargs
-    )
-    model.load_state_dict(torch.load(paths.weights, map_location="cpu", weights_only=True))
-    channels_last = device.type == "cuda" and cfg.kind == "images"
-    model = model.to(device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    model, net = build_net(cfg, len(classes), train_data.shape[-1], device, weights=paths.weights)
     train_inputs = create_inputs(cfg.kind, train_data, model, device, cfg.augment, tr_idx)
     inputs = train_inputs.over(test_data)
-    net = torch.compile(model) if cfg.compile else model
-    use_cuda, head, reference = device.type == "cuda", HeadConfig(**cfg.head), None
-    if head.arcface:
+    use_cuda = device.type == "cuda"
+    reference = None
+    if uses_arcface(cfg):  # the fold's training rows' embeddings, as for its validation rows
         y = task.encode(pd.read_parquet(paths.train_table)["label"], classes)
-        reference = build_reference(net, train_inputs, tr_idx, y[tr_idx], len(classes), head.neighbours, head.scale,
-                                    cfg.predict_batch_size, use_cuda)
+        reference = arcface_reference(cfg, net, train_inputs, tr_idx, y[tr_idx], len(classes), use_cuda)
     views = tta_views(cfg.tta, cfg.kind, cfg.tta_shift, cfg.tta_roll)
     probs = predict_views(
         net, inputs, None, cfg.predict_batch_size, views, use_cuda, task.activation, reference

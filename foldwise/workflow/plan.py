@@ -28,6 +28,8 @@ class Plan:
 
     Attributes:
         models, ensembles, submissions: names, in config order (submissions: those written by name).
+        nets, classics: the models trained by torch (rules ``train``, ``predict``, …) and by a classic
+            family (rules ``train_classic``, ``refit_classic``, …), in config order.
         folds: fold indices ``0 .. n_splits - 1``.
         best: whether ``submissions: best`` asks for the pick by CV.
         levers: per model, its ``seeds``, ``refit`` and ``pseudo_source``.
@@ -38,6 +40,8 @@ class Plan:
     def __init__(self, config: dict):
         self.config = config
         self.models: list[str] = list(config["models"])
+        self.nets: list[str] = [m for m in self.models if not families.is_classic(config["models"][m])]
+        self.classics: list[str] = [m for m in self.models if m not in self.nets]
         self.ensembles: list[str] = list(config["ensembles"])
         self.folds: list[int] = list(range(config["folds"]["n_splits"]))
         self.submissions: list[str] = submission_names(config)
