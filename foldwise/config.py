@@ -130,7 +130,7 @@ def _resolve_auto(config: dict) -> None:
 def _share_image_size(config: dict, raw: dict) -> None:
     """A classic model on images without its own ``img_size`` reads the nets' cache (the smallest net size):
     one cache for all, instead of a 224² one that its pooled pixels would not use."""
-    if config["data"].get("kind", "images") != "images":
+    if config["data"]["kind"] != "images":
         return
     from foldwise.classic.families import is_classic
 

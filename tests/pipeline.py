@@ -97,3 +97,16 @@ def summarize(plan: list[tuple[str, dict]], figures: bool = False) -> set[str]:
         for rule, wc in plan
         if figures or not rule.startswith(FIGURE_RULES)
     }
+
+
+def classic_settings(family: str, task: str = "multiclass", kind: str = "timeseries", **hyper) -> dict:
+    """A classic model's settings as the ``train_classic`` rule passes them: validated, every default filled.
+
+    ``model`` is ``m`` and ``seed`` 3; ``hyper`` are the family's own keys (``models.m.<family>``).
+    """
+    from foldwise.config import model_settings, validate
+
+    multilabel = task == "multilabel"
+    cfg = {"data": {"kind": kind, "dir": "unused"}, "task": task, "metric": "macro_f1" if multilabel else "accuracy",
+           "seed": 3, "models": {"m": {"family": family, family: hyper}}}
+    return model_settings(validate(cfg), "m")

@@ -23,7 +23,7 @@ from foldwise.classic.state import load_state, save_state
 from foldwise.config import ConfigError, validate
 from foldwise.errors import FoldwiseError
 
-from .pipeline import Pipeline, copy_code, summarize
+from .pipeline import Pipeline, classic_settings, copy_code, summarize
 
 KERNELS = 84 * 4  # few kernels: fast, still far above chance on BasicMotions
 
@@ -40,9 +40,7 @@ def motions():
     return data, y, np.arange(len(x_tr)), np.arange(len(x_tr), len(data))
 
 
-def _settings(family: str, task: str = "multiclass", kind: str = "timeseries", **hyper) -> dict:
-    return {"model": "m", "family": family, family: hyper, "task": task, "kind": kind, "seed": 3,
-            "metric": "accuracy", "class_weights": "none"}
+_settings = classic_settings  # validated settings, every default filled, as the rule passes them
 
 
 FAMILY_CASES = {

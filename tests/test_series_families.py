@@ -23,14 +23,12 @@ from foldwise.classic.state import load_state
 from foldwise.config import ConfigError, validate
 from foldwise.io import sha256_json
 
-from .pipeline import Pipeline, copy_code
+from .pipeline import Pipeline, classic_settings, copy_code
 
 ROCKET_KERNELS = 84 * 4  # MultiRocket's block kept small in unit tests
 
 
-def _settings(family: str, **hyper) -> dict:
-    return {"model": "m", "family": family, family: hyper, "task": "multiclass", "kind": "timeseries", "seed": 3,
-            "metric": "accuracy", "class_weights": "none"}
+_settings = classic_settings  # validated settings, every default filled, as the rule passes them
 
 
 CASES = {

@@ -70,10 +70,10 @@ class ClassicModel:
         # ROCKET and HYDRA families choose their head (ridge or logistic); quant always uses ExtraTrees;
         # lightgbm and logistic are their own head.
         spec = FAMILIES[self.family]
-        self.head_name = spec.fixed_head or (hyper.get("head", "ridge") if spec.features else self.family)
+        self.head_name = spec.fixed_head or (hyper["head"] if spec.features else self.family)
         self.feature_params = self._feature_params(hyper)
         self.head_params = {k: v for k, v in hyper.items() if k not in FEATURE_KEYS}
-        self.head_params.update(class_weights=settings.get("class_weights", "none"), seed=self.seed,
+        self.head_params.update(class_weights=settings["class_weights"], seed=self.seed,
                                 threads=self.threads)
         self.scale_features = self.head_name in ("ridge", "logistic")
 
@@ -82,7 +82,7 @@ class ClassicModel:
             keep = TRANSFORM_KEYS[self.features]
             return {**{k: hyper[k] for k in keep if hyper.get(k) is not None}, "seed": self.seed}
         if self.features == "pixels":
-            return {"pool": hyper.get("pool", 8)}
+            return {"pool": hyper["pool"]}
         if self.features == "columns":  # the cache's layout, decided from train_csv when the DAG is planned
             layout = self.settings.get("layout") or {"columns": [], "categorical": []}
             categorical = [layout["columns"].index(c) for c in layout["categorical"]]

@@ -41,7 +41,7 @@ def refit_settings(settings: dict, fold_runs: list[dict]) -> tuple[dict, dict]:
     """
     family = family_of(settings)
     hyper = dict(settings.get(family) or {})
-    if family != "lightgbm" or not hyper.get("early_stopping_rounds", 50):
+    if family != "lightgbm" or not hyper["early_stopping_rounds"]:
         return settings, {}
     rounds = [int(r["best_epoch"]) for r in fold_runs]
     chosen = int(np.floor(np.median(rounds) + 0.5))

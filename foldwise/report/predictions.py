@@ -26,10 +26,10 @@ def decisions(y: np.ndarray, probs: np.ndarray, task: str, report: str | None, m
         return probs.argmax(1)
     if report:
         thr = thresholds_of(report, classes)
-    elif multilabel.get("threshold") == "fixed":
-        thr = np.full(probs.shape[1], float(multilabel.get("fixed_threshold", 0.5)))
+    elif multilabel["threshold"] == "fixed":
+        thr = np.full(probs.shape[1], float(multilabel["fixed_threshold"]))
     else:
-        thr = tune_thresholds(y, probs, multilabel.get("threshold", "per_label"))
+        thr = tune_thresholds(y, probs, multilabel["threshold"])
     return (probs >= thr).astype(np.int64)
 
 
