@@ -1,6 +1,6 @@
 """``foldwise init``'s predicted wall time against the measured one, on the demos' folders (issue 26).
 
-    python -m benchmarks.bench_init [--budget 5] [--preset quick] [--demos digits basicmotions]
+    python -m benchmarks.bench_init [--budget 5] [--preset quick] [--demos digits basicmotions multilabel-digits video-digits]
 
 For each demo: write its folder, run ``foldwise init`` (CPU sizing), run the real Snakefile on the written
 config with no edits, and record the config's expected wall time, the measured one, and the submission's
@@ -48,7 +48,9 @@ def measure(demo: str, budget: float, preset: str, root: Path) -> dict:
     return {"demo": demo, "preset": preset, "budget_min": budget,
             "expected_min": float(expected.split("expected wall time")[1].split("min")[0]),
             "measured_min": seconds / 60, "models": written["models"], "folds": written["folds"]["n_splits"],
-            "cv": float(board["cv"].iloc[0]), "holdout": float(board["holdout"].iloc[0]),
+            # the board's first row: the best CV (what submissions: best submits)
+            "cv": float(board["cv"].iloc[0]), "holdout": float(board["holdout"].iloc[0]), "best": board["name"].iloc[0],
+            "board": board[["name", "cv", "holdout"]].to_dict("records"),
             "metric": board["metric"].iloc[0], "load_1min": os.getloadavg()[0]}
 
 
@@ -62,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = [measure(d, args.budget, args.preset, Path(args.root)) for d in args.demos]
     for r in rows:
         print(json.dumps(r))
-    (REPO / "benchmarks" / "init.json").write_text(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=2))
+    out = REPO / "benchmarks" / "init.json"  # rows of earlier invocations kept, unless re-measured here
+    kept = json.loads(out.read_text())["rows"] if out.exists() else []
+    done = {(r["demo"], r["preset"], r["budget_min"]) for r in rows}
+    kept = [r for r in kept if (r["demo"], r["preset"], r["budget_min"]) not in done]
+    out.write_text(json.dumps({"cores": os.cpu_count(), "rows": kept + rows}, indent=2))
     return 0
 
 
