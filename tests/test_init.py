@@ -192,15 +192,20 @@ def test_multilabel_is_told_from_classes_with_spaces():
 
 
 def test_budget_sizes_epochs_folds_and_gpu(digits_dir):
-    """More budget, more epochs; a tiny one fewer folds; a GPU larger inputs for the same folder."""
+    """More budget, more epochs; a tiny one fewer folds; time to spare with nets at their cap buys seeds."""
     inf = infer(digits_dir)
-    small, big = size_plan(inf, "quick", 2), size_plan(inf, "quick", 6)
+    small, big = size_plan(inf, "quick", 1), size_plan(inf, "quick", 1.5)
     assert small.models["resnet10t"]["epochs"] < big.models["resnet10t"]["epochs"]
-    assert small.expected_s <= 2 * 60 * 1.05 and big.expected_s <= 6 * 60 * 1.05
+    assert small.expected_s <= 1 * 60 * 1.05 and big.expected_s <= 1.5 * 60 * 1.05
     assert size_plan(inf, "quick", 0.5).n_splits < big.n_splits
-    strong = size_plan(inf, "strong", 30)
+    strong, roomy = size_plan(inf, "strong", 3), size_plan(inf, "strong", 30)
     assert {m.get("family", "torch") for m in strong.models.values()} >= {"torch", "lightgbm", "logistic"}
     assert strong.submissions == "best" and strong.ensembles
+    assert all(m["refit"] == "blend" for m in strong.models.values() if m.get("family") in ("lightgbm", "logistic"))
+    assert all("seeds" not in m for m in strong.models.values())
+    nets = [m for m in roomy.models.values() if "epochs" in m]
+    assert nets and all(m["seeds"] > 1 and m["epochs"] == 30 for m in nets)  # the cap, then seeds
+    assert roomy.expected_s <= 30 * 60
     with pytest.raises(KeyError, match="valid: quick, strong"):
         size_plan(inf, "fast", 5)
 

@@ -2,10 +2,12 @@
 
 ``quick`` is one strong model that fits the budget on a 2-core CPU machine;
 ``strong`` adds nets and classic families and an optimised blend, with
-``submissions: best``. Epochs (nets), the input size and the fold count are
-chosen from the per-epoch and per-fit costs of :mod:`.costs`: the largest
-epochs up to a cap that fit the budget, then a smaller input size, then fewer
-folds, until it fits (or a warning says by how much it does not).
+``submissions: best``, classic families refitted on all rows (``refit: blend``).
+Epochs (nets), the input size and the fold count are chosen from the costs and
+the wall-time model of :mod:`.costs`: the largest epochs up to a cap that fit
+the budget, then a smaller input size, then fewer folds, until it fits (or a
+warning says by how much it does not); in ``strong``, nets at their cap with
+time to spare average seeds.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import copy
 import math
 from dataclasses import dataclass, field
 
-from .costs import FITS, JOB_S, NETS, SOURCE, run_jobs
+from .costs import CPU_SLOTS, FITS, JOB_S, NETS, SOURCE, short_jobs, wall_seconds
 from .infer import Inference
 
 SERIES_AUG = {"roll": 0.2, "scale": 0.1, "noise": 0.05, "shift": 0, "rotate": 0}
@@ -34,6 +36,8 @@ MODELS: dict[str, dict[str, tuple[dict, str]]] = {
         "inception": ({"backbone": "inception_time", "batch_size": 16, "lr": 0.003, "augment": SERIES_AUG},
                       "inception_time"),
         "minirocket": ({"family": "minirocket"}, "minirocket"),
+        "mr_hydra": ({"family": "multirocket_hydra"}, "multirocket_hydra"),
+        "quant": ({"family": "quant"}, "quant"),
     },
     "video": {
         "slowfast": ({"backbone": "slowfast", "batch_size": 32, "lr": 0.003,
@@ -51,18 +55,13 @@ MODELS: dict[str, dict[str, tuple[dict, str]]] = {
 PRESETS: dict[str, dict[str, list[str]]] = {
     "quick": {"images": ["resnet10t"], "timeseries": ["multirocket"], "video": ["slowfast"], "tabular": ["lgbm"]},
     "strong": {"images": ["resnet10t", "convnext", "pixels_lgbm", "pixels_logistic"],
-               "timeseries": ["multirocket", "resnet1d", "inception", "minirocket"],
+               "timeseries": ["mr_hydra", "quant", "resnet1d", "inception"],
                "video": ["slowfast", "r3d", "frame_tshift"], "tabular": ["lgbm", "logistic"]},
 }
-# ---- THE ONE PLACE for keys and families that are not on main yet -------------------------------------------
-# `strong` merges these settings into its models once the schema has them (e.g. seeds: 3 or refit: true on the
-# nets; hydra / quant families for time series, as new MODELS entries listed in PRESETS["strong"]).
-# kind -> model name -> extra settings. Empty: nothing here exists in foldwise/schemas/config.schema.yaml yet.
-STRONG_EXTRAS: dict[str, dict[str, dict]] = {}
-# -------------------------------------------------------------------------------------------------------------
 DEFAULT_BUDGET = {"quick": 10.0, "strong": 60.0}  # minutes
 MAX_EPOCHS = {"images": 30, "timeseries": 40, "video": 20}
-MIN_EPOCHS = 3  # below this at the chosen size, sizing shrinks the input, then the folds
+MIN_EPOCHS = 5  # below this at the chosen size, sizing shrinks the input (more epochs), then the folds
+MAX_SEEDS = 3  # strong: nets at their epoch cap with time to spare average up to this many seeds
 SIZE_CAP = {("images", False): 64, ("images", True): 224, ("video", False): 32, ("video", True): 112}
 
 
@@ -111,22 +110,83 @@ def _values(inf: Inference) -> int:
     return inf.inputs.channels * 8 * 8 + 2 * inf.inputs.channels  # the pooled pixels features (pool 8)
 
 
-def _cost(inf: Inference, names: list[str], folds: int, size: int, epochs: dict[str, int], gpu: bool) -> dict:
-    """Seconds per model (train + predict jobs) and for the rest of the run."""
+def _model_jobs(inf: Inference, name: str, folds: int, size: int, epochs: int, seeds: int, refit: bool,
+                gpu: bool) -> list[float]:
+    """Seconds of each fold job of one model (train and predict per fold and seed; a refit), start-up included."""
     rows_tr = int(inf.n_train * (folds - 1) / folds)
-    out = {}
-    for name in names:
-        key = MODELS[inf.inputs.kind][name][1]
-        if key in NETS:
-            ref = size or inf.inputs.length
-            per = NETS[key].fold_epoch_s(rows_tr, ref, gpu)
-            out[name] = folds * (epochs[name] * per + 2 * JOB_S) + folds * per * inf.n_test / max(rows_tr, 1) / 3
+    key = MODELS[inf.inputs.kind][name][1]
+    if key in NETS:
+        per = NETS[key].fold_epoch_s(rows_tr, size or inf.inputs.length, gpu)
+        predict = per * inf.n_test / max(rows_tr, 1) / 3  # inference only, no backward pass
+        jobs = [JOB_S + epochs * per, JOB_S + predict] * (folds * seeds)
+        return jobs + ([JOB_S + epochs * per * inf.n_train / max(rows_tr, 1) + predict] if refit else [])
+    cost = FITS[key]
+    test = inf.n_test * _values(inf) * cost.value_us / 1e6
+    jobs = [JOB_S + cost.fit_seconds(rows_tr * _values(inf)) + test] * (folds * seeds)
+    return jobs + ([JOB_S + cost.fit_seconds(inf.n_train * _values(inf)) + test] if refit else [])
+
+
+@dataclass(frozen=True)
+class _Sizing:
+    """One candidate sizing: folds, input size, epochs and seeds per net; classic refits."""
+
+    folds: int
+    size: int
+    epochs: dict[str, int]
+    seeds: int
+    refit: bool
+
+    def jobs(self, inf: Inference, names: list[str], gpu: bool) -> dict[str, list[float]]:
+        return {n: _model_jobs(inf, n, self.folds, self.size, self.epochs.get(n, 0),
+                               self.seeds if n in self.epochs else 1, self.refit and n not in self.epochs, gpu)
+                for n in names}
+
+    def wall(self, inf: Inference, names: list[str], gpu: bool) -> float:
+        jobs = self.jobs(inf, names, gpu)
+        net = [s for n in self.epochs for s in jobs[n]]
+        classic = [s for n in names if n not in self.epochs for s in jobs[n]]
+        return wall_seconds(net, classic, short_jobs(len(names), 1 if len(names) > 1 else 0), gpu)
+
+
+def _fit_epochs(inf: Inference, names: list[str], nets: list[str], folds: int, size: int, refit: bool, cap: int,
+                budget: float, gpu: bool) -> _Sizing:
+    """The most epochs that fit ``budget``: every net gets the same seconds of epochs (up to ``cap`` epochs)."""
+    rows_tr = int(inf.n_train * (folds - 1) / folds)
+    kind = inf.inputs.kind
+    per = {n: folds * NETS[MODELS[kind][n][1]].fold_epoch_s(rows_tr, size or inf.inputs.length, gpu) for n in nets}
+
+    def sizing(share: float) -> _Sizing:
+        return _Sizing(folds, size, {n: max(1, min(cap, int(share / per[n]))) for n in nets}, 1, refit)
+
+    lo, hi = 0.0, max((cap * p for p in per.values()), default=0.0)
+    for _ in range(40):  # bisection on the seconds of epochs each net gets
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if sizing(mid).wall(inf, names, gpu) <= budget else (lo, mid)
+    return sizing(hi if sizing(hi).wall(inf, names, gpu) <= budget else lo)
+
+
+def _size(inf: Inference, names: list[str], preset: str, budget: float, gpu: bool) -> _Sizing:
+    """Epochs up to the cap, then a smaller input, then fewer folds until the run fits; seeds with time to spare."""
+    kind = inf.inputs.kind
+    nets = [n for n in names if MODELS[kind][n][1] in NETS]
+    folds, size = inf.folds["n_splits"], native_size(inf, gpu)
+    cap = MAX_EPOCHS.get(kind, 1) * (2 if gpu else 1)
+    refit = preset == "strong"
+    while True:
+        best = _fit_epochs(inf, names, nets, folds, size, refit, cap, budget, gpu)
+        fits = best.wall(inf, names, gpu) <= budget and (not nets or min(best.epochs.values()) >= MIN_EPOCHS)
+        if fits or (folds <= 2 and (not nets or size <= 32)):
+            break
+        if nets and size > 32:
+            size = max(32, size // 2 // 16 * 16)
         else:
-            fit = FITS[key].fit_seconds(rows_tr * _values(inf))
-            out[name] = folds * (2 * fit + 2 * JOB_S)
-    n_ens = 1 if len(names) > 1 else 0
-    out["_rest"] = (run_jobs(len(names), n_ens, folds) - 2 * len(names) * folds) * JOB_S
-    return out
+            folds -= 1
+    if preset == "strong" and nets and fits and min(best.epochs.values()) >= cap:
+        for seeds in range(MAX_SEEDS, 1, -1):  # the nets at their cap with time to spare: average seeds
+            more = _Sizing(best.folds, best.size, best.epochs, seeds, refit)
+            if more.wall(inf, names, gpu) <= budget:
+                return more
+    return best
 
 
 def size_plan(inf: Inference, preset: str, budget_min: float | None, gpu: bool = False) -> Plan:
@@ -149,44 +209,35 @@ def size_plan(inf: Inference, preset: str, budget_min: float | None, gpu: bool =
     kind = inf.inputs.kind
     names = list(PRESETS[preset][kind])
     budget = 60.0 * (budget_min if budget_min is not None else DEFAULT_BUDGET[preset])
-    nets = [n for n in names if MODELS[kind][n][1] in NETS]
-    folds, size = inf.folds["n_splits"], native_size(inf, gpu)
-    cap = MAX_EPOCHS.get(kind, 1) * (2 if gpu else 1)
-    while True:
-        base = _cost(inf, names, folds, size, {n: 0 for n in nets}, gpu)
-        spare = budget - sum(base.values())
-        rows_tr = int(inf.n_train * (folds - 1) / folds)
-        per = {n: folds * NETS[MODELS[kind][n][1]].fold_epoch_s(rows_tr, size or inf.inputs.length, gpu) for n in nets}
-        epochs = {n: max(1, min(cap, int(spare / len(nets) / per[n]))) if spare > 0 else 1 for n in nets}
-        fits = spare >= 0 and (not nets or min(epochs.values()) >= MIN_EPOCHS)
-        if fits:
-            break
-        if nets and size > 32:
-            size = max(32, size // 2 // 16 * 16)
-        elif folds > 2:
-            folds -= 1
-        else:
-            break
-    costs = _cost(inf, names, folds, size, epochs, gpu)
+    sizing = _size(inf, names, preset, budget, gpu)
+    jobs = sizing.jobs(inf, names, gpu)
     models, notes = {}, {}
     for n in names:
         settings, key = copy.deepcopy(MODELS[kind][n][0]), MODELS[kind][n][1]
-        if n in nets:
+        if n in sizing.epochs:
             if kind != "timeseries":
-                settings["img_size"] = size
-            settings["epochs"] = epochs[n]
-            settings["warmup_epochs"] = 1 if epochs[n] > 2 else 0
-        settings.update(copy.deepcopy(STRONG_EXTRAS.get(kind, {}).get(n, {})) if preset == "strong" else {})
+                settings["img_size"] = sizing.size
+            settings["epochs"] = sizing.epochs[n]
+            settings["warmup_epochs"] = 1 if sizing.epochs[n] > 2 else 0
+            if sizing.seeds > 1:
+                settings["seeds"] = sizing.seeds
+            what = f"{sizing.epochs[n]} epochs x {sizing.folds} folds" + (
+                f" x {sizing.seeds} seeds" if sizing.seeds > 1 else "")
+        else:
+            if sizing.refit:
+                settings["refit"] = "blend"
+            what = f"{sizing.folds} fold fits" + (" + a refit on all rows (blended)" if sizing.refit else "")
         models[n] = settings
         src = (NETS.get(key) or FITS[key]).source
-        what = f"{epochs[n]} epochs x {folds} folds" if n in nets else f"{folds} fold fits"
-        notes[n] = f"{what}, expected {costs[n] / 60:.1f} min; cost from {src}"
+        notes[n] = f"{what}, {sum(jobs[n]) / 60:.1f} min of jobs; cost from {src}"
     ensembles = {"blend": {"method": "optimize"}} if len(names) > 1 else {}
-    expected = sum(costs.values()) + (5 * JOB_S if ensembles else 0)
+    expected = sizing.wall(inf, names, gpu)
     header = [f"preset {preset}: {len(names)} model(s) sized to a budget of {budget / 60:.0f} min on "
               f"{'a GPU machine' if gpu else 'a 2-core CPU machine'}; expected wall time {expected / 60:.1f} min",
-              f"costs: {SOURCE}" + ("; a GPU is assumed 10x faster per net epoch (not measured)" if gpu else "")]
+              f"costs: {SOURCE}; fold jobs {CPU_SLOTS} side by side"
+              + ("; a GPU is assumed 10x faster per net epoch (not measured)" if gpu else "")]
     if expected > budget * 1.05:
-        header.append(f"WARNING: the smallest sizing ({folds} folds) still needs {expected / 60:.1f} min, over the budget")
-    return Plan(preset, models, notes, ensembles, "best" if preset == "strong" else None, folds, size,
+        header.append(f"WARNING: the smallest sizing ({sizing.folds} folds) still needs {expected / 60:.1f} min, "
+                      "over the budget")
+    return Plan(preset, models, notes, ensembles, "best" if preset == "strong" else None, sizing.folds, sizing.size,
                 expected, budget, header)
