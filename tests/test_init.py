@@ -107,11 +107,16 @@ def test_demo_folder_strong_preset_plans_with_the_demo_keys(demo, code, tmp_path
     planner(code, work).snakemake("-n", configfile="init.yaml")
 
 
+# zoo folder -> what its sample submission's values are (tests/test_zoo.py's check_submission formats)
+ZOO_FORMATS = {zoo.dacon_sensor: "proba", zoo.messy_sensor: "label", zoo.text_ids: "label", zoo.odd_classes: "proba",
+               zoo.image_formats: "label", zoo.label_columns: "binary", zoo.empty_label: "label"}
+
+
 @pytest.mark.workflow
-@pytest.mark.parametrize("builder,fmt", [(zoo.dacon_sensor, "proba"), (zoo.text_ids, "label")],
-                         ids=["dacon_sensor", "text_ids"])
-def test_written_config_runs_to_a_valid_submission(builder, fmt, code, tmp_path):
-    """No edits: the quick preset at a tiny budget runs end to end and its submission fits the sample."""
+@pytest.mark.parametrize("builder", ZOO, ids=lambda b: b.__name__)
+def test_written_config_runs_to_a_valid_submission(builder, code, tmp_path):
+    """Every zoo folder, no edits: the quick preset at a tiny budget runs end to end and its submission fits the
+    sample (header, ids as written, values of the sample's kind)."""
     from .test_zoo import check_submission
 
     comp = builder(tmp_path / "comp")
@@ -121,7 +126,32 @@ def test_written_config_runs_to_a_valid_submission(builder, fmt, code, tmp_path)
     assert status == 0 and written["folds"]["n_splits"] == 2  # the budget shrank the folds
     planner(code, work).snakemake(configfile="init.yaml")
     (name,) = written["models"]
-    check_submission(work / "results" / "submissions" / f"{name}.csv", comp, fmt)
+    check_submission(work / "results" / "submissions" / f"{name}.csv", comp, ZOO_FORMATS[builder])
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("demo", list(DEMOS))
+def test_demo_folder_quick_preset_runs_to_a_valid_submission(demo, code, tmp_path):
+    """The four demos' folders (images, multilabel, long-CSV series, video), no edits: the quick preset at a tiny
+    budget runs end to end; the submission has the sample's header and ids and scores on the held-back answers."""
+    import pandas as pd
+
+    from foldwise.demo import main as demo_main
+
+    args, _ = DEMOS[demo]
+    folder = tmp_path / "data"
+    assert demo_main([*args[:1], str(folder), *args[1:]]) == 0
+    work = tmp_path / "work"
+    work.mkdir()
+    status, written = run_init(folder, work / "init.yaml", "--budget", "0.5")
+    assert status == 0
+    planner(code, work).snakemake(configfile="init.yaml")
+    (name,) = written["models"]
+    sub = pd.read_csv(work / "results" / "submissions" / f"{name}.csv", dtype=str, keep_default_na=False)
+    sample = pd.read_csv(folder / written["data"]["sample_submission"], dtype=str, keep_default_na=False)
+    assert list(sub.columns) == list(sample.columns) and list(sub.iloc[:, 0]) == list(sample.iloc[:, 0])
+    board = pd.read_csv(work / "results" / "leaderboard.csv")
+    assert board["holdout"].notna().all()  # scored on the folder's solution.csv
 
 
 def _folder(root: Path, files: dict[str, str]) -> Path:
@@ -197,7 +227,10 @@ def test_budget_sizes_epochs_folds_and_gpu(digits_dir):
     small, big = size_plan(inf, "quick", 1), size_plan(inf, "quick", 1.5)
     assert small.models["resnet10t"]["epochs"] < big.models["resnet10t"]["epochs"]
     assert small.expected_s <= 1 * 60 * 1.05 and big.expected_s <= 1.5 * 60 * 1.05
-    assert size_plan(inf, "quick", 0.5).n_splits < big.n_splits
+    tiny = size_plan(inf, "quick", 0.5)
+    assert tiny.n_splits < big.n_splits
+    assert any(h.startswith("WARNING: only") for h in tiny.header)  # fewer epochs than MIN_EPOCHS: said, not hidden
+    assert not any(h.startswith("WARNING") for h in big.header)
     strong, roomy = size_plan(inf, "strong", 3), size_plan(inf, "strong", 30)
     assert {m.get("family", "torch") for m in strong.models.values()} >= {"torch", "lightgbm", "logistic"}
     assert strong.submissions == "best" and strong.ensembles

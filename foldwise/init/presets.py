@@ -239,5 +239,8 @@ def size_plan(inf: Inference, preset: str, budget_min: float | None, gpu: bool =
     if expected > budget * 1.05:
         header.append(f"WARNING: the smallest sizing ({sizing.folds} folds) still needs {expected / 60:.1f} min, "
                       "over the budget")
+    elif sizing.epochs and min(sizing.epochs.values()) < MIN_EPOCHS:
+        header.append(f"WARNING: only {min(sizing.epochs.values())} epoch(s) fit the budget at the smallest sizing "
+                      f"({sizing.folds} folds, {sizing.size or inf.inputs.length}); a larger --budget buys more")
     return Plan(preset, models, notes, ensembles, "best" if preset == "strong" else None, sizing.folds, sizing.size,
                 expected, budget, header)
