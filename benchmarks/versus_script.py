@@ -1,6 +1,6 @@
 """Whole against whole: the pipeline from a clean results folder vs the plain script of the same recipe.
 
-    python -m benchmarks.versus_script [--rounds 2] [--only images|series] [--quick]
+    python -m benchmarks.versus_script [--rounds 2] [--only images|series] [--first pipeline|script] [--quick]
 
 For one image and one series competition, each round runs, one after the
 other and in alternating order, ``snakemake --cores all`` on a fresh working
@@ -212,6 +212,8 @@ def main(argv=None) -> int:
     p.add_argument("--only", choices=["images", "series"])
     p.add_argument("--quick", action="store_true", help="600 images x 1 epoch: a smoke run, not a figure")
     p.add_argument("--label", default="", help="a note stored with the rows (e.g. the commit measured)")
+    p.add_argument("--first", choices=["pipeline", "script"], default="pipeline",
+                   help="the side that runs first in round 0 (the order alternates from there)")
     args = p.parse_args(argv)
     rows = []
     for name, (cfg, script, extra) in competitions(args.quick).items():
@@ -220,7 +222,8 @@ def main(argv=None) -> int:
         for r in range(args.rounds):
             sides = [("pipeline", lambda: run_pipeline(SCRATCH / f"vs_work_{name}", cfg)),
                      ("script", lambda: run_script(script, Path(cfg["data"]["dir"]), SCRATCH / f"vs_work_{name}", extra))]
-            for side, fn in sides if r % 2 == 0 else sides[::-1]:
+            flip = (r % 2 == 1) != (args.first == "script")
+            for side, fn in sides[::-1] if flip else sides:
                 got = fn()
                 rows.append({"competition": name, "round": r, "side": side, **got})
                 print(json.dumps(rows[-1]), flush=True)
