@@ -65,6 +65,22 @@ def planner(code: Path, work: Path) -> Pipeline:
     return pipe
 
 
+def demo_init(demo: str, tmp_path: Path, *init_args: str) -> tuple[Path, Path, int, dict | None]:
+    """The demo's folder written under ``tmp_path/data`` and ``foldwise init`` run on it into ``tmp_path/work``.
+
+    Returns:
+        The folder, the working directory, init's exit status and the written config.
+    """
+    from foldwise.demo import main as demo_main
+
+    args = DEMOS[demo][0]
+    folder = tmp_path / "data"
+    assert demo_main([*args[:1], str(folder), *args[1:]]) == 0
+    work = tmp_path / "work"
+    work.mkdir()
+    return folder, work, *run_init(folder, work / "init.yaml", *init_args)
+
+
 @pytest.fixture(scope="module")
 def code(tmp_path_factory) -> Path:
     return copy_code(tmp_path_factory.mktemp("init") / "code")
@@ -88,16 +104,9 @@ def test_zoo_folder_plans_with_the_hand_written_keys(builder, code, tmp_path):
 @pytest.mark.parametrize("demo", list(DEMOS))
 def test_demo_folder_strong_preset_plans_with_the_demo_keys(demo, code, tmp_path):
     """The four demos' folders: the demo config's keys and channels, and the strong preset plans."""
-    from foldwise.demo import main as demo_main
-
-    args, hand_path = DEMOS[demo]
-    folder = tmp_path / "data"
-    assert demo_main([*args[:1], str(folder), *args[1:]]) == 0
-    work = tmp_path / "work"
-    work.mkdir()
-    status, written = run_init(folder, work / "init.yaml", "--preset", "strong")
+    _, work, status, written = demo_init(demo, tmp_path, "--preset", "strong")
     assert status == 0
-    hand = yaml.safe_load((REPO / hand_path).read_text())
+    hand = yaml.safe_load((REPO / DEMOS[demo][1]).read_text())
     assert same_keys(written, hand) == {}
     assert filled(written)["data"]["channels"] == filled(hand)["data"]["channels"]
     if demo == "basicmotions":
@@ -136,14 +145,7 @@ def test_demo_folder_quick_preset_runs_to_a_valid_submission(demo, code, tmp_pat
     budget runs end to end; the submission has the sample's header and ids and scores on the held-back answers."""
     import pandas as pd
 
-    from foldwise.demo import main as demo_main
-
-    args, _ = DEMOS[demo]
-    folder = tmp_path / "data"
-    assert demo_main([*args[:1], str(folder), *args[1:]]) == 0
-    work = tmp_path / "work"
-    work.mkdir()
-    status, written = run_init(folder, work / "init.yaml", "--budget", "0.5")
+    folder, work, status, written = demo_init(demo, tmp_path, "--budget", "0.5")
     assert status == 0
     planner(code, work).snakemake(configfile="init.yaml")
     (name,) = written["models"]
